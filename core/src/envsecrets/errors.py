@@ -1,0 +1,82 @@
+"""The error types of envsecrets.
+
+Every message names variables, references and secret names; none ever holds a
+secret value. Providers raise :class:`SecretNotFound` or :class:`ProviderError`
+(or subclasses); the core raises the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+#: Longest reference text quoted in a message; hostile input can be huge.
+_MAX_QUOTED = 200
+
+
+def quote_reference(text: str) -> str:
+    """Return *text* shortened for messages (references can be megabytes long)."""
+    if len(text) <= _MAX_QUOTED:
+        return text
+    return text[: _MAX_QUOTED - 3] + "..."
+
+
+class EnvsecretsError(Exception):
+    """Base class of every error envsecrets raises."""
+
+
+class ReferenceSyntaxError(EnvsecretsError):
+    """A reference that cannot be parsed (empty name, missing key...)."""
+
+
+class ProviderNotInstalled(EnvsecretsError):
+    """No installed provider serves the prefix of a reference."""
+
+
+class PluginError(EnvsecretsError):
+    """A plugin is broken: two plugins claim one prefix, a bad provider class..."""
+
+
+class ProviderError(EnvsecretsError):
+    """A provider could not fetch a secret (denied, unreachable, malformed...)."""
+
+
+class SecretNotFound(ProviderError):
+    """The secret does not exist in its backend."""
+
+
+class KeyNotFound(SecretNotFound):
+    """The secret exists but has no such key."""
+
+
+class DocumentError(ProviderError):
+    """The secret document has the wrong shape for the reference (not JSON...)."""
+
+
+class DeadlineExceeded(ProviderError):
+    """The resolution deadline passed before the secret arrived."""
+
+
+@attrs.frozen
+class Failure:
+    """One failing variable: its name, its reference and why it failed."""
+
+    variable: str
+    reference: str
+    error: EnvsecretsError
+
+    def describe(self) -> str:
+        return f"{self.variable}={quote_reference(self.reference)}: {self.error}"
+
+
+class ResolutionError(EnvsecretsError):
+    """Resolution failed closed; :attr:`failures` lists every failing variable."""
+
+    def __init__(self, failures: Sequence[Failure]) -> None:
+        self.failures = tuple(failures)
+        count = len(self.failures)
+        noun = "reference" if count == 1 else "references"
+        lines = [f"{count} {noun} could not be resolved:"]
+        lines.extend(f"  {failure.describe()}" for failure in self.failures)
+        super().__init__("\n".join(lines))

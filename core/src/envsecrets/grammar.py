@@ -1,0 +1,45 @@
+"""The reference grammar: which values are references, and their parts.
+
+A value is a reference when it is an underscore, a prefix of lowercase
+letters and digits, a colon and at least one more character
+(``^_([a-z][a-z0-9]*):(.+)$``). Anything else is a plain value and passes
+through untouched. Splitting the rest into NAME and KEY is the provider's
+job (:meth:`envsecrets.Provider.split`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+# DOTALL: a value with a newline after the prefix is still a reference, so a
+# malformed one fails instead of passing through as the text "_aws:...".
+_REFERENCE = re.compile(r"_([a-z][a-z0-9]*):(.+)", re.DOTALL)
+
+
+@attrs.frozen
+class RawReference:
+    """A value that is a reference: its prefix and everything after the colon."""
+
+    prefix: str
+    rest: str
+
+    @property
+    def text(self) -> str:
+        return f"_{self.prefix}:{self.rest}"
+
+
+def parse(value: str) -> RawReference | None:
+    """Return the reference held in *value*, or ``None`` for a plain value."""
+    if not value.startswith("_"):  # fast path: most values are plain
+        return None
+    match = _REFERENCE.fullmatch(value)
+    if match is None:
+        return None
+    return RawReference(prefix=match[1], rest=match[2])
+
+
+def is_reference(value: str) -> bool:
+    """Tell whether *value* is a secret reference."""
+    return parse(value) is not None

@@ -1,0 +1,53 @@
+"""The hook specification: how plugins register providers.
+
+The single name ``envsecrets`` feeds the hook markers and the entry-point
+group, so a plugin needs to know one word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from envsecrets.provider import Provider
+
+#: Project name: hook marker name and entry-point group.
+NAME = "envsecrets"
+
+_hookspec = pluggy.HookspecMarker(NAME)
+
+#: Marker for hook implementations in plugins (``@envsecrets.hookimpl``).
+hookimpl = pluggy.HookimplMarker(NAME)
+
+
+class ProviderSpec:
+    """Hook specifications of envsecrets."""
+
+    @_hookspec
+    def envsecrets_providers(self) -> Sequence[type[Provider]]:  # type: ignore[empty-body]
+        """Return the provider classes this plugin contributes.
+
+        Called once when a resolver loads its plugins. The core builds one
+        instance per resolver, the first time a reference uses its prefix.
+
+        :return: provider classes (subclasses of :class:`envsecrets.Provider`).
+
+        Example plugin module, registered under the ``envsecrets``
+        entry-point group (``rev = "envsecrets_rev"``)::
+
+            import envsecrets
+
+            class ReverseProvider(envsecrets.Provider):
+                prefix = "rev"
+                description = "Reverses its name (an example)."
+
+                def fetch(self, name):
+                    return {"value": name[::-1]}
+
+            @envsecrets.hookimpl
+            def envsecrets_providers():
+                return [ReverseProvider]
+        """

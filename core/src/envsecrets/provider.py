@@ -1,0 +1,91 @@
+"""The base class every provider derives from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar, Union
+
+from envsecrets.errors import ReferenceSyntaxError
+
+#: A secret document: a string (maybe JSON text) or an already parsed object.
+Document = Union[str, Mapping[str, object]]
+
+#: What ``fetch_many`` returns for each name: the document or the error.
+FetchResult = Union[Document, BaseException]
+
+#: A prefix as the reference grammar allows it (without the underscore).
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]*")
+
+
+class Provider:
+    """Serves the references ``_<prefix>:NAME[:KEY]`` from one backend.
+
+    Subclasses set :attr:`prefix` and :attr:`description` and implement
+    :meth:`fetch`. The core builds one instance per resolver, lazily, and may
+    call :meth:`fetch` from several threads at once.
+    """
+
+    #: The prefix served, without underscore: ``"aws"`` serves ``_aws:...``.
+    prefix: ClassVar[str]
+    #: One line for ``envsecrets providers``.
+    description: ClassVar[str] = ""
+    #: Most names the core passes to one :meth:`fetch_many` call. With 1 (the
+    #: default) the core calls :meth:`fetch` once per name, concurrently.
+    max_batch: ClassVar[int] = 1
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        #: The agent's environment: configuration comes from here, never
+        #: from ``os.environ`` directly.
+        self.environ = environ
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} prefix={self.prefix!r}>"
+
+    def split(self, rest: str) -> tuple[str, str | None]:
+        """Split the text after ``_prefix:`` into NAME and KEY.
+
+        The default splits at the last colon so that names may hold colons;
+        without a colon the whole rest is NAME and KEY is ``None``.
+
+        :raise ReferenceSyntaxError: when NAME or KEY is empty.
+        """
+        name, colon, key = rest.rpartition(":")
+        if not colon:
+            return rest, None
+        if not name:
+            raise ReferenceSyntaxError("the secret name is empty")
+        if not key:
+            raise ReferenceSyntaxError("the key after the last ':' is empty")
+        return name, key
+
+    def fetch(self, name: str) -> Document:
+        """Return the secret document called *name*.
+
+        :raise envsecrets.SecretNotFound: when it does not exist.
+        :raise envsecrets.ProviderError: for any other failure; the message
+            names the secret and never holds its value.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement fetch")
+
+    def fetch_many(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
+        """Return a document or an exception for each of *names*.
+
+        Override to batch requests (set :attr:`max_batch` too). The default
+        runs :meth:`fetch` concurrently.
+        """
+        unique = list(dict.fromkeys(names))
+        if len(unique) <= 1:
+            return {name: self._fetch_or_error(name) for name in unique}
+        with ThreadPoolExecutor(max_workers=min(16, len(unique))) as pool:
+            return dict(zip(unique, pool.map(self._fetch_or_error, unique)))
+
+    def _fetch_or_error(self, name: str) -> FetchResult:
+        try:
+            return self.fetch(name)
+        except Exception as error:  # returned, not raised: fetch_many's contract
+            return error
+
+    def close(self) -> None:
+        """Release clients and connections. Called once when the resolver closes."""

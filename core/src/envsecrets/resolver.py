@@ -1,0 +1,410 @@
+"""Resolution: turn a mapping with references into one with secrets.
+
+Each distinct (prefix, name) is fetched once per resolution, all of them
+concurrently on a bounded pool; a deadline bounds the whole; any failure
+fails the whole resolution (fail closed) with one error that lists every
+failing variable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, wait
+
+import attrs
+
+from envsecrets import grammar, values
+from envsecrets._pool import DaemonPool
+from envsecrets.errors import (
+    DeadlineExceeded,
+    EnvsecretsError,
+    Failure,
+    ProviderError,
+    ReferenceSyntaxError,
+    ResolutionError,
+)
+from envsecrets.plugins import Registry, load_registry
+from envsecrets.provider import Document, FetchResult, Provider
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_WORKERS = 16
+
+_SecretId = tuple[str, str]  # (prefix, name)
+
+
+@attrs.frozen
+class Reference:
+    """A parsed reference, bound to the provider that serves it."""
+
+    text: str = attrs.field(repr=False)
+    prefix: str
+    name: str
+    key: str | None
+
+    @property
+    def secret_id(self) -> _SecretId:
+        return (self.prefix, self.name)
+
+
+@attrs.frozen
+class CheckResult:
+    """The outcome of checking one variable; never holds its value."""
+
+    variable: str
+    reference: str
+    error: EnvsecretsError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@attrs.frozen
+class _Outcome:
+    values: dict[str, str] = attrs.field(repr=False)
+    failures: list[Failure]
+    references: dict[str, Reference]
+
+
+class Resolver:
+    """Resolves environments; long-lived, thread-safe, reuses providers.
+
+    :param environ: the agent's environment, handed to providers for their
+        configuration (``VAULT_ADDR``...). Defaults to ``os.environ``.
+    :param timeout: default deadline of one resolution, in seconds.
+    :param max_workers: most fetches running at once.
+    :param cache_ttl: seconds a fetched document is kept in memory and
+        reused by later resolutions; ``None`` (the default) keeps nothing.
+    :param plugins: extra plugin objects to register (modules or instances
+        with ``@envsecrets.hookimpl`` functions).
+    :param entry_points: whether to load plugins from the ``envsecrets``
+        entry-point group.
+    """
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        cache_ttl: float | None = None,
+        plugins: Iterable[object] = (),
+        entry_points: bool = True,
+    ) -> None:
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.timeout = timeout
+        self.cache_ttl = cache_ttl
+        self._plugins = tuple(plugins)
+        self._entry_points = entry_points
+        self._registry: Registry | None = None
+        self._providers: dict[str, Provider] = {}
+        self._lock = threading.Lock()
+        self._pool = DaemonPool(max_workers)
+        self._cache: dict[_SecretId, tuple[float, Document]] = {}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Resolver providers={sorted(self._providers)} cache_ttl={self.cache_ttl}>"
+
+    def __enter__(self) -> Resolver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def registry(self) -> Registry:
+        """The plugins and providers, loaded on first use."""
+        with self._lock:
+            if self._registry is None:
+                self._registry = load_registry(
+                    environ=self.environ, plugins=self._plugins, entry_points=self._entry_points
+                )
+            return self._registry
+
+    def provider(self, prefix: str) -> Provider:
+        """Return the provider instance for *prefix*, building it on first use."""
+        info = self.registry.get(prefix)
+        with self._lock:
+            if self._closed:
+                raise EnvsecretsError("the resolver is closed")
+            instance = self._providers.get(prefix)
+            if instance is None:
+                try:
+                    instance = info.provider_class(self.environ)
+                except EnvsecretsError:
+                    raise
+                except Exception as error:
+                    raise ProviderError(
+                        f"the _{prefix} provider could not start ({type(error).__name__})"
+                    ) from None
+                self._providers[prefix] = instance
+            return instance
+
+    def parse(self, text: str) -> Reference | None:
+        """Parse *text*; ``None`` for a plain value.
+
+        :raise EnvsecretsError: for a bad reference or an unknown prefix.
+        """
+        raw = grammar.parse(text)
+        if raw is None:
+            return None
+        name, key = self.provider(raw.prefix).split(raw.rest)
+        if not name:
+            raise ReferenceSyntaxError("the secret name is empty")
+        return Reference(text, raw.prefix, name, key)
+
+    # -- public operations -------------------------------------------------
+
+    def resolve(self, env: Mapping[str, str], *, timeout: float | None = None) -> dict[str, str]:
+        """Return *env* with every reference replaced by its secret.
+
+        :raise ResolutionError: listing every failing variable; nothing is
+            returned when any reference fails.
+        """
+        outcome = self._run(env, fetch=True, timeout=timeout)
+        if outcome.failures:
+            raise ResolutionError(outcome.failures)
+        return outcome.values
+
+    def get(self, reference: str, *, timeout: float | None = None) -> str:
+        """Return the value of one reference."""
+        if grammar.parse(reference) is None:
+            raise ReferenceSyntaxError(
+                "not a reference: expected _PREFIX:NAME[:KEY] (PREFIX in lowercase letters and digits)"
+            )
+        return self.resolve({"REFERENCE": reference}, timeout=timeout)["REFERENCE"]
+
+    def check(
+        self, env: Mapping[str, str], *, fetch: bool = False, timeout: float | None = None
+    ) -> list[CheckResult]:
+        """Check every reference in *env*: syntax and provider, and with
+        *fetch* also that it resolves. Never returns a value."""
+        outcome = self._run(env, fetch=fetch, timeout=timeout)
+        failed = {failure.variable: failure for failure in outcome.failures}
+        results = []
+        for variable, text in env.items():
+            if variable in failed:
+                results.append(CheckResult(variable, text, failed[variable].error))
+            elif variable in outcome.references:
+                results.append(CheckResult(variable, text))
+        return results
+
+    def close(self) -> None:
+        """Close every provider and drop cached documents."""
+        with self._lock:
+            providers, self._providers = list(self._providers.values()), {}
+            self._cache.clear()
+            self._closed = True
+        self._pool.shutdown()
+        for provider in providers:
+            try:
+                provider.close()
+            except Exception as error:  # closing must not hide the real outcome
+                log.warning("closing %r failed: %s", provider, type(error).__name__)
+
+    # -- the work ------------------------------------------------------------
+
+    def _run(self, env: Mapping[str, str], *, fetch: bool, timeout: float | None) -> _Outcome:
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        result: dict[str, str] = {}
+        failures: list[Failure] = []
+        references: dict[str, Reference] = {}
+        for variable, text in env.items():
+            try:
+                reference = self.parse(text)
+            except EnvsecretsError as error:
+                failures.append(Failure(variable, text, error))
+                continue
+            if reference is None:
+                result[variable] = text
+            else:
+                references[variable] = reference
+        if not fetch:
+            return _Outcome(result, failures, references)
+
+        documents = self._fetch_all({ref.secret_id for ref in references.values()}, deadline)
+        parsed: dict[_SecretId, object] = {}
+        for variable, reference in references.items():
+            try:
+                result[variable] = self._extract(reference, documents, parsed)
+            except EnvsecretsError as error:
+                failures.append(Failure(variable, reference.text, error))
+            except RecursionError:
+                error = ProviderError("the secret is nested too deeply")
+                failures.append(Failure(variable, reference.text, error))
+        if failures:
+            order = {variable: index for index, variable in enumerate(env)}
+            failures.sort(key=lambda failure: order[failure.variable])
+            failures = _redacted(failures, documents, result, references)
+            result.clear()
+        else:
+            result = {variable: result[variable] for variable in env}
+        log.debug(
+            "resolved %d variables: %d references, %d secrets, %d failures",
+            len(env), len(references), len(documents), len(failures),
+        )
+        return _Outcome(result, failures, references)
+
+    def _extract(
+        self,
+        reference: Reference,
+        documents: Mapping[_SecretId, FetchResult],
+        parsed: dict[_SecretId, object],
+    ) -> str:
+        document = documents[reference.secret_id]
+        if isinstance(document, BaseException):
+            raise _as_error(document, reference.prefix)
+        if reference.key is None:
+            if isinstance(document, str):
+                return document
+            return values.render(document)
+        if reference.secret_id not in parsed:
+            try:
+                parsed[reference.secret_id] = values.as_object(document)
+            except EnvsecretsError as error:
+                parsed[reference.secret_id] = error
+        obj = parsed[reference.secret_id]
+        if isinstance(obj, EnvsecretsError):
+            raise obj
+        assert isinstance(obj, Mapping)
+        return values.render(values.lookup(obj, reference.key))
+
+    def _fetch_all(self, ids: set[_SecretId], deadline: float) -> dict[_SecretId, FetchResult]:
+        documents: dict[_SecretId, FetchResult] = {}
+        by_prefix: dict[str, list[str]] = {}
+        for prefix, name in sorted(ids):
+            cached = self._cached(prefix, name)
+            if cached is not None:
+                documents[(prefix, name)] = cached
+            else:
+                by_prefix.setdefault(prefix, []).append(name)
+
+        pending: dict[Future[Mapping[str, FetchResult]], tuple[str, list[str]]] = {}
+        for prefix, names in by_prefix.items():
+            provider = self.provider(prefix)  # built during parsing already
+            size = max(1, provider.max_batch)
+            for start in range(0, len(names), size):
+                chunk = names[start : start + size]
+                if size == 1:
+                    future = self._pool.submit(_fetch_one, provider, chunk[0])
+                else:
+                    future = self._pool.submit(provider.fetch_many, chunk)
+                pending[future] = (prefix, chunk)
+
+        done, late = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        for future in done:
+            prefix, chunk = pending[future]
+            error = future.exception()
+            answers: Mapping[str, FetchResult] = {} if error else future.result()
+            for name in chunk:
+                answer = answers.get(name, error)
+                if answer is None:
+                    answer = ProviderError(f"the _{prefix} provider returned nothing for {name!r}")
+                documents[(prefix, name)] = answer
+                if not isinstance(answer, BaseException):
+                    self._remember(prefix, name, answer)
+        for future in late:
+            prefix, chunk = pending[future]
+            for name in chunk:
+                documents[(prefix, name)] = DeadlineExceeded(
+                    f"no answer from the _{prefix} provider for {name!r} before the deadline"
+                )
+        return documents
+
+    def _cached(self, prefix: str, name: str) -> Document | None:
+        if self.cache_ttl is None:
+            return None
+        with self._lock:
+            entry = self._cache.get((prefix, name))
+            if entry is None:
+                return None
+            expires, document = entry
+            if expires < time.monotonic():
+                del self._cache[(prefix, name)]
+                return None
+            return document
+
+    def _remember(self, prefix: str, name: str, document: Document) -> None:
+        if self.cache_ttl is None:
+            return
+        with self._lock:
+            if not self._closed:
+                self._cache[(prefix, name)] = (time.monotonic() + self.cache_ttl, document)
+
+
+def _fetch_one(provider: Provider, name: str) -> Mapping[str, FetchResult]:
+    try:
+        return {name: provider.fetch(name)}
+    except Exception as error:
+        return {name: error}
+
+
+def _as_error(error: BaseException, prefix: str) -> EnvsecretsError:
+    if isinstance(error, EnvsecretsError):
+        return error
+    # A foreign exception's text may quote anything, a secret included:
+    # keep its type only.
+    return ProviderError(f"the _{prefix} provider failed ({type(error).__name__})")
+
+
+def _redacted(
+    failures: list[Failure],
+    documents: Mapping[_SecretId, FetchResult],
+    result: Mapping[str, str],
+    references: Mapping[str, Reference],
+) -> list[Failure]:
+    """Scrub every known secret value from the failure messages.
+
+    Providers promise value-free messages; this catches the one that breaks
+    the promise. Short values are skipped: masking "1" would garble text.
+    """
+    secrets = {value for variable, value in result.items() if variable in references}
+    secrets.update(doc for doc in documents.values() if isinstance(doc, str))
+    secrets = {secret for secret in secrets if len(secret) >= 4}
+    if not secrets:
+        return failures
+    ordered = sorted(secrets, key=len, reverse=True)
+    cleaned = []
+    for failure in failures:
+        message = str(failure.error)
+        scrubbed = message
+        for secret in ordered:
+            scrubbed = scrubbed.replace(secret, "***")
+        if scrubbed == message:
+            cleaned.append(failure)
+            continue
+        try:
+            error: EnvsecretsError = type(failure.error)(scrubbed)
+        except Exception:
+            error = ProviderError(scrubbed)
+        cleaned.append(Failure(failure.variable, failure.reference, error))
+    return cleaned
+
+
+def resolve_env(
+    env: Mapping[str, str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    plugins: Iterable[object] = (),
+) -> dict[str, str]:
+    """Return *env* with every reference replaced by its secret.
+
+    Providers read their configuration from *environ*, which defaults to
+    ``os.environ`` overlaid with the plain (non-reference) values of *env*,
+    so *env* may carry ``VAULT_ADDR`` or the JSON of an ``_envjson`` variable.
+
+    :raise ResolutionError: listing every failing variable.
+    """
+    if environ is None:
+        plain = {k: v for k, v in env.items() if not grammar.is_reference(v)}
+        environ = {**os.environ, **plain}
+    with Resolver(environ, timeout=timeout, plugins=plugins) as resolver:
+        return resolver.resolve(env)

@@ -1,0 +1,175 @@
+"""A loopback HTTP proxy that counts requests and can inject faults or delay.
+
+Tests put it between a provider and a real server (moto, OpenBao) to observe
+what the provider really sent, instead of trusting the provider's counters.
+
+    with LoopbackProxy("http://127.0.0.1:5000") as proxy:
+        ...  # point the client at proxy.url
+        proxy.count(lambda r: r.operation == "BatchGetSecretValue")
+
+``rule`` decides per request: return ``None`` to forward, or a
+:class:`CannedResponse` to answer without forwarding.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = field(repr=False)
+
+    @property
+    def operation(self) -> str:
+        """AWS JSON-protocol operation (``GetSecretValue``) or ``METHOD path``."""
+        target = self.headers.get("x-amz-target", "")
+        if target:
+            return target.rpartition(".")[2]
+        return f"{self.method} {urllib.parse.urlsplit(self.path).path}"
+
+
+@dataclass(frozen=True)
+class CannedResponse:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Rule = Callable[[SeenRequest], "CannedResponse | None"]
+
+
+class LoopbackProxy:
+    """Forward HTTP requests to *upstream*, recording each one.
+
+    :param delay: seconds added before each request is forwarded (latency).
+    """
+
+    def __init__(self, upstream: str, *, delay: float = 0.0, rule: Rule | None = None) -> None:
+        parts = urllib.parse.urlsplit(upstream)
+        self.upstream_host = parts.hostname or "127.0.0.1"
+        self.upstream_port = parts.port or 80
+        self.delay = delay
+        self.rule = rule
+        self.requests: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> LoopbackProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> LoopbackProxy:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def count(self, predicate: Callable[[SeenRequest], bool] | None = None) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if predicate is None or predicate(r))
+
+    def operations(self) -> dict[str, int]:
+        """Requests seen, by :attr:`SeenRequest.operation`."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for request in self.requests:
+                counts[request.operation] = counts.get(request.operation, 0) + 1
+        return counts
+
+    def _record(self, request: SeenRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                seen = SeenRequest(self.command, self.path, headers, body)
+                proxy._record(seen)
+                if proxy.delay:
+                    time.sleep(proxy.delay)
+                canned = proxy.rule(seen) if proxy.rule else None
+                if canned is not None:
+                    self._answer(canned.status, canned.headers, canned.body)
+                    return
+                connection = http.client.HTTPConnection(
+                    proxy.upstream_host, proxy.upstream_port, timeout=60
+                )
+                try:
+                    forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    forward["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
+                    connection.request(self.command, self.path, body=body, headers=forward)
+                    response = connection.getresponse()
+                    payload = response.read()
+                    reply = {
+                        k: v
+                        for k, v in response.getheaders()
+                        if k.lower() not in {"transfer-encoding", "connection", "content-length"}
+                    }
+                    self._answer(response.status, reply, payload)
+                finally:
+                    connection.close()
+
+            def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+            do_LIST = _handle  # Vault's LIST verb
+
+        return Handler
+
+
+def free_port_pair() -> int:
+    """Return a port P such that P and P+1 are free on loopback (OpenBao binds both)."""
+    import socket
+
+    for _ in range(100):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+            return int(port)
+    raise RuntimeError("no free pair of loopback ports")
