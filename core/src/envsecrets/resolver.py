@@ -21,6 +21,7 @@ from envsecrets import grammar, values
 from envsecrets._pool import DaemonPool
 from envsecrets.errors import (
     DeadlineExceeded,
+    DocumentError,
     EnvsecretsError,
     Failure,
     ProviderError,
@@ -253,6 +254,17 @@ class Resolver:
         return _Outcome(result, failures, references)
 
     def _extract(
+        self,
+        reference: Reference,
+        documents: Mapping[_SecretId, FetchResult],
+        parsed: dict[_SecretId, object],
+    ) -> str:
+        value = self._value(reference, documents, parsed)
+        if "\x00" in value:
+            raise DocumentError("the value holds a NUL character, which no environment variable can")
+        return value
+
+    def _value(
         self,
         reference: Reference,
         documents: Mapping[_SecretId, FetchResult],

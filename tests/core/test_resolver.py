@@ -1,0 +1,267 @@
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping
+
+import pytest
+
+import envsecrets
+from tests.conftest import SENTINEL, assert_no_sentinel
+from tests.support.plugins import DictPlugin, DictProvider, make_dict_provider
+
+DOCS = {
+    "db": '{"user": "app", "password": "' + SENTINEL + '", "port": 5432, "ratio": 1.50}',
+    "token": SENTINEL + "-literal",
+    "parsed": {"port": 5432, "flag": True, "none": None},
+    "text": "not json " + SENTINEL,
+}
+
+
+def resolver_for(*providers: type[envsecrets.Provider], **options: object) -> envsecrets.Resolver:
+    return envsecrets.Resolver({}, plugins=[DictPlugin(*providers)], entry_points=False, **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def provider() -> type[DictProvider]:
+    return make_dict_provider(DOCS)
+
+
+def test_references_are_replaced_and_plain_values_kept_in_order(provider: type[DictProvider]) -> None:
+    env = {
+        "PLAIN": "hello",
+        "USER": "_dict:db:user",
+        "PORT": "_dict:db:port",
+        "RATIO": "_dict:db:ratio",
+        "TOKEN": "_dict:token",
+        "FLAG": "_dict:parsed:flag",
+        "NONE": "_dict:parsed:none",
+        "WHOLE": "_dict:parsed",
+        "NOTREF": "_dict_x:y",
+    }
+    result = resolver_for(provider).resolve(env)
+    assert list(result) == list(env)
+    assert result == {
+        "PLAIN": "hello",
+        "USER": "app",
+        "PORT": "5432",
+        "RATIO": "1.50",
+        "TOKEN": SENTINEL + "-literal",
+        "FLAG": "true",
+        "NONE": "",
+        "WHOLE": '{"port":5432,"flag":true,"none":null}',
+        "NOTREF": "_dict_x:y",
+    }
+
+
+def test_each_secret_is_fetched_once_per_resolution(provider: type[DictProvider]) -> None:
+    env = {f"V{i}": f"_dict:db:{key}" for i, key in enumerate(["user", "password", "port"] * 5)}
+    env["T"] = "_dict:token"
+    resolver = resolver_for(provider)
+    resolver.resolve(env)
+    assert sorted(provider.calls) == ["db", "token"]
+    resolver.resolve(env)
+    assert sorted(provider.calls) == ["db", "db", "token", "token"]  # no cache by default
+
+
+def test_distinct_secrets_are_fetched_concurrently_within_the_pool_bound() -> None:
+    provider = make_dict_provider({f"s{i}": "{}" for i in range(40)}, delay=0.05)
+    env = {f"V{i}": f"_dict:s{i}" for i in range(40)}
+    started = time.monotonic()
+    resolver_for(provider, max_workers=8).resolve(env)
+    elapsed = time.monotonic() - started
+    assert provider.peak == 8
+    assert elapsed < 40 * 0.05 / 2  # far from sequential (2 s)
+
+
+def test_failures_are_aggregated_and_nothing_is_returned(provider: type[DictProvider], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    env = {
+        "GOOD": "_dict:db:password",
+        "NOKEY": "_dict:db:nope",
+        "NODOC": "_dict:missing:key",
+        "NOTOBJ": "_dict:text:key",
+        "NOPROVIDER": "_vaultkv2:app:key",
+        "EMPTYKEY": "_dict:db:",
+        "LITERAL": "_dict:token",
+    }
+    resolver = resolver_for(provider)
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver.resolve(env)
+    error = info.value
+    assert [f.variable for f in error.failures] == ["NOKEY", "NODOC", "NOTOBJ", "NOPROVIDER", "EMPTYKEY"]
+    message = str(error)
+    assert message.startswith("5 references could not be resolved:")
+    assert "NOKEY=_dict:db:nope: the secret has no key 'nope'" in message
+    assert "NODOC=_dict:missing:key: no document 'missing'" in message
+    assert "NOTOBJ=_dict:text:key: the secret is not valid JSON" in message
+    assert "pip install envsecrets-vault" in message
+    assert "EMPTYKEY=_dict:db:: the key after the last ':' is empty" in message
+    assert_no_sentinel(message, repr(error), repr(error.failures), caplog.text, repr(resolver))
+    assert isinstance(error.failures[1].error, envsecrets.SecretNotFound)
+
+
+def test_a_provider_that_leaks_a_value_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    class Leaky(envsecrets.Provider):
+        prefix = "leaky"
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            if name == "good":
+                return SENTINEL
+            raise envsecrets.ProviderError(f"bad answer {SENTINEL} for {name}")
+
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Leaky).resolve({"A": "_leaky:good", "B": "_leaky:bad"})
+    assert "bad answer *** for bad" in str(info.value)
+    assert_no_sentinel(str(info.value), caplog.text)
+
+
+def test_foreign_exceptions_are_wrapped_without_their_text() -> None:
+    class Broken(envsecrets.Provider):
+        prefix = "broken"
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            raise KeyError(SENTINEL)
+
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Broken).resolve({"A": "_broken:x"})
+    assert "the _broken provider failed (KeyError)" in str(info.value)
+    assert_no_sentinel(str(info.value), repr(info.value.failures))
+    assert info.value.__cause__ is None
+
+
+def test_a_provider_that_cannot_start_fails_only_its_references(provider: type[DictProvider]) -> None:
+    class NoStart(envsecrets.Provider):
+        prefix = "nostart"
+
+        def __init__(self, environ: Mapping[str, str]) -> None:
+            raise RuntimeError(SENTINEL)
+
+    resolver = resolver_for(provider, NoStart)
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver.resolve({"A": "_nostart:x", "B": "_dict:db:user"})
+    assert [f.variable for f in info.value.failures] == ["A"]
+    assert "could not start (RuntimeError)" in str(info.value)
+    assert_no_sentinel(str(info.value))
+
+
+def test_the_deadline_bounds_the_whole_resolution() -> None:
+    slow = make_dict_provider({"a": "{}", "b": "{}"}, delay=5)
+    started = time.monotonic()
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(slow).resolve({"A": "_dict:a:k", "B": "_dict:b:k"}, timeout=0.3)
+    assert time.monotonic() - started < 1.5
+    assert all(isinstance(f.error, envsecrets.DeadlineExceeded) for f in info.value.failures)
+    assert [f.variable for f in info.value.failures] == ["A", "B"]
+
+
+def test_batching_providers_get_chunks_of_max_batch() -> None:
+    batches: list[list[str]] = []
+    lock = threading.Lock()
+
+    class Batching(envsecrets.Provider):
+        prefix = "batch"
+        max_batch = 20
+
+        def fetch_many(self, names: Iterable[str]) -> Mapping[str, envsecrets.provider.FetchResult]:
+            names = list(names)
+            with lock:
+                batches.append(names)
+            return {n: {"v": n} for n in names if n != "s7"}
+
+    env = {f"V{i}": f"_batch:s{i % 45}:v" for i in range(90)}
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Batching).resolve(env)
+    assert sorted(len(b) for b in batches) == [5, 20, 20]
+    assert {f.variable for f in info.value.failures} == {"V7", "V52"}
+    assert "returned nothing for 's7'" in str(info.value)
+
+
+def test_default_fetch_many_runs_fetch_for_each_name(provider: type[DictProvider]) -> None:
+    answers = provider({}).fetch_many(["db", "missing", "token", "db"])
+    assert set(answers) == {"db", "missing", "token"}
+    assert isinstance(answers["missing"], envsecrets.SecretNotFound)
+    assert answers["token"] == DOCS["token"]
+
+
+def test_nul_characters_cannot_reach_the_environment() -> None:
+    provider = make_dict_provider({"x": '{"k": "a\\u0000b"}', "y": "a\x00" + SENTINEL})
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(provider).resolve({"A": "_dict:x:k", "B": "_dict:y"})
+    assert "NUL" in str(info.value)
+    assert len(info.value.failures) == 2
+    assert_no_sentinel(str(info.value))
+
+
+def test_cache_is_off_by_default_and_honours_its_ttl(provider: type[DictProvider]) -> None:
+    resolver = resolver_for(provider, cache_ttl=0.3)
+    for _ in range(3):
+        resolver.resolve({"A": "_dict:db:user"})
+    assert provider.calls == ["db"]
+    time.sleep(0.35)
+    resolver.resolve({"A": "_dict:db:user"})
+    assert provider.calls == ["db", "db"]
+    resolver.close()
+    with pytest.raises(envsecrets.ResolutionError, match="closed"):
+        resolver.resolve({"A": "_dict:db:user"})
+
+
+def test_one_resolver_is_safe_to_share_across_threads(provider: type[DictProvider]) -> None:
+    resolver = resolver_for(provider)
+    env = {"U": "_dict:db:user", "P": "_dict:db:port", "F": "_dict:parsed:flag"}
+    results: list[dict[str, str]] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(20):
+                results.append(resolver.resolve(env))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(results) == 320
+    assert all(r == {"U": "app", "P": "5432", "F": "true"} for r in results)
+
+
+def test_check_reports_without_values(provider: type[DictProvider]) -> None:
+    resolver = resolver_for(provider)
+    env = {"PLAIN": SENTINEL, "A": "_dict:db:password", "B": "_dict:missing:k", "C": "_nope:x"}
+    quick = resolver.check(env)
+    assert [(r.variable, r.ok) for r in quick] == [("A", True), ("B", True), ("C", False)]
+    assert provider.calls == []
+    fetched = resolver.check(env, fetch=True)
+    assert [(r.variable, r.ok) for r in fetched] == [("A", True), ("B", False), ("C", False)]
+    assert_no_sentinel(repr(quick), repr(fetched), *(str(r.error) for r in fetched))
+
+
+def test_get_resolves_one_reference(provider: type[DictProvider]) -> None:
+    resolver = resolver_for(provider)
+    assert resolver.get("_dict:db:port") == "5432"
+    with pytest.raises(envsecrets.ReferenceSyntaxError, match="not a reference"):
+        resolver.get("plain")
+
+
+def test_resolve_env_reads_configuration_from_plain_values() -> None:
+    class FromEnv(envsecrets.Provider):
+        prefix = "fromenv"
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            return self.environ[name]
+
+    env = {"CONFIG": "value-of-config", "A": "_fromenv:CONFIG"}
+    assert envsecrets.resolve_env(env, plugins=[DictPlugin(FromEnv)])["A"] == "value-of-config"
+
+
+def test_reprs_hold_no_values(provider: type[DictProvider]) -> None:
+    resolver = resolver_for(provider)
+    reference = resolver.parse("_dict:db:password")
+    assert reference is not None
+    resolver.resolve({"A": "_dict:db:password"})
+    assert_no_sentinel(repr(resolver), repr(reference), repr(resolver.provider("dict")))
