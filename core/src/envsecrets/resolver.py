@@ -410,13 +410,12 @@ def resolve_env(
     """Return *env* with every reference replaced by its secret.
 
     Providers read their configuration from *environ*, which defaults to
-    ``os.environ`` overlaid with the plain (non-reference) values of *env*,
-    so *env* may carry ``VAULT_ADDR`` or the JSON of an ``_envjson`` variable.
+    ``os.environ`` overlaid with *env*, so *env* may carry ``VAULT_ADDR`` or
+    the JSON of an ``_envjson`` variable.
 
     :raise ResolutionError: listing every failing variable.
     """
     if environ is None:
-        plain = {k: v for k, v in env.items() if not grammar.is_reference(v)}
-        environ = {**os.environ, **plain}
+        environ = {**os.environ, **env}
     with Resolver(environ, timeout=timeout, plugins=plugins) as resolver:
         return resolver.resolve(env)
