@@ -15,7 +15,9 @@ Runner = Callable[..., subprocess.CompletedProcess[str]]
 def cli(tmp_path: Path) -> Runner:
     """Run ``python -m envsecrets ARGS`` with a small, explicit environment."""
 
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
         environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "envsecrets", *args],

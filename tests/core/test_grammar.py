@@ -19,7 +19,11 @@ DESIGN_PATTERN = re.compile(r"^_([a-z][a-z0-9]*):(.+)$", re.DOTALL)
         ("_aws:pgprod:PG_HOST", "aws", "pgprod:PG_HOST"),
         ("_vaultkv2:database/pg:password", "vaultkv2", "database/pg:password"),
         ("_envjson:ENV_CONFIG:PG_PORT", "envjson", "ENV_CONFIG:PG_PORT"),
-        ("_aws:arn:aws:secretsmanager:us-east-1:1:secret:x", "aws", "arn:aws:secretsmanager:us-east-1:1:secret:x"),
+        (
+            "_aws:arn:aws:secretsmanager:us-east-1:1:secret:x",
+            "aws",
+            "arn:aws:secretsmanager:us-east-1:1:secret:x",
+        ),
         ("_a1:x", "a1", "x"),
     ],
 )
@@ -31,7 +35,20 @@ def test_references_are_split_into_prefix_and_rest(value: str, prefix: str, rest
 
 @pytest.mark.parametrize(
     "value",
-    ["hello", "", "_x", "_aws", "_aws:", "_aws_iam_rds:authtoken", "_AWS:x", "_1aws:x", "aws:x", " _aws:x", "__aws:x", "_aws-x:y"],
+    [
+        "hello",
+        "",
+        "_x",
+        "_aws",
+        "_aws:",
+        "_aws_iam_rds:authtoken",
+        "_AWS:x",
+        "_1aws:x",
+        "aws:x",
+        " _aws:x",
+        "__aws:x",
+        "_aws-x:y",
+    ],
 )
 def test_plain_values_pass_through(value: str) -> None:
     assert grammar.parse(value) is None

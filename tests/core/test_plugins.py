@@ -16,7 +16,9 @@ from tests.support.plugins import (
 )
 
 
-def run_cli(site: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    site: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "envsecrets", *args],
@@ -39,12 +41,22 @@ def test_a_third_party_provider_works_once_installed(tmp_path: Path) -> None:
     assert "Reverses its name" in listing.stdout
 
 
-def test_a_plugin_that_fails_to_import_is_reported_and_only_its_prefix_fails(tmp_path: Path) -> None:
+def test_a_plugin_that_fails_to_import_is_reported_and_only_its_prefix_fails(
+    tmp_path: Path,
+) -> None:
     install_fake_distribution(tmp_path, "envsecrets-rev", "envsecrets_rev", REVERSE_PLUGIN, "rev")
-    install_fake_distribution(tmp_path, "envsecrets-broken", "envsecrets_broken", "raise ImportError('no sdk')\n", "broken")
+    install_fake_distribution(
+        tmp_path,
+        "envsecrets-broken",
+        "envsecrets_broken",
+        "raise ImportError('no sdk')\n",
+        "broken",
+    )
     listing = run_cli(tmp_path, "providers")
     assert listing.returncode == 1
-    assert "failed: plugin 'broken' (envsecrets-broken 1.2.3): ImportError: no sdk" in listing.stdout
+    assert (
+        "failed: plugin 'broken' (envsecrets-broken 1.2.3): ImportError: no sdk" in listing.stdout
+    )
     assert "_rev" in listing.stdout
     assert run_cli(tmp_path, "get", "_rev:ba:value").stdout == "ab\n"
     failed = run_cli(tmp_path, "get", "_broken:x:y")
@@ -55,7 +67,9 @@ def test_a_plugin_that_fails_to_import_is_reported_and_only_its_prefix_fails(tmp
 
 def test_duplicate_prefixes_name_both_distributions(tmp_path: Path) -> None:
     install_fake_distribution(tmp_path, "envsecrets-rev", "envsecrets_rev", REVERSE_PLUGIN, "rev")
-    install_fake_distribution(tmp_path, "envsecrets-rev2", "envsecrets_rev2", REVERSE_PLUGIN, "rev2")
+    install_fake_distribution(
+        tmp_path, "envsecrets-rev2", "envsecrets_rev2", REVERSE_PLUGIN, "rev2"
+    )
     failed = run_cli(tmp_path, "get", "_rev:x:value")
     assert failed.returncode == 1
     assert "envsecrets-rev 1.2.3" in failed.stderr
@@ -73,17 +87,27 @@ def test_disabled_plugins_are_not_loaded(tmp_path: Path) -> None:
 
 
 def test_plugins_are_not_loaded_at_import_time(tmp_path: Path) -> None:
-    install_fake_distribution(tmp_path, "envsecrets-rev", "envsecrets_rev", "raise SystemExit('imported!')\n", "rev")
+    install_fake_distribution(
+        tmp_path, "envsecrets-rev", "envsecrets_rev", "raise SystemExit('imported!')\n", "rev"
+    )
     code = "import envsecrets, sys; print('envsecrets_rev' in sys.modules)"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": str(tmp_path)}
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path)},
     )
     assert result.stdout.strip() == "False", result.stderr
 
 
 def test_unknown_first_party_prefixes_name_their_distribution() -> None:
     registry = load_registry(environ={}, entry_points=False)
-    for prefix, dist in [("vaultkv2", "envsecrets-vault"), ("vaultkv1", "envsecrets-vault"), ("aws", "envsecrets-aws"), ("envjson", "envsecrets-envjson")]:
+    for prefix, dist in [
+        ("vaultkv2", "envsecrets-vault"),
+        ("vaultkv1", "envsecrets-vault"),
+        ("aws", "envsecrets-aws"),
+        ("envjson", "envsecrets-envjson"),
+    ]:
         with pytest.raises(envsecrets.ProviderNotInstalled, match=f"pip install {dist}"):
             registry.get(prefix)
     with pytest.raises(envsecrets.ProviderNotInstalled) as info:
@@ -99,7 +123,9 @@ def test_unknown_first_party_prefixes_name_their_distribution() -> None:
         ([type("NoPrefix", (envsecrets.Provider,), {})], "must match"),
     ],
 )
-def test_bad_provider_classes_are_reported_as_plugin_failures(provided: list[type], reason: str) -> None:
+def test_bad_provider_classes_are_reported_as_plugin_failures(
+    provided: list[type], reason: str
+) -> None:
     class Plugin:
         @envsecrets.hookimpl
         def envsecrets_providers(self) -> list[type]:

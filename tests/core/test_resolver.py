@@ -28,7 +28,9 @@ def provider() -> type[DictProvider]:
     return make_dict_provider(DOCS)
 
 
-def test_references_are_replaced_and_plain_values_kept_in_order(provider: type[DictProvider]) -> None:
+def test_references_are_replaced_and_plain_values_kept_in_order(
+    provider: type[DictProvider],
+) -> None:
     env = {
         "PLAIN": "hello",
         "USER": "_dict:db:user",
@@ -75,14 +77,16 @@ def test_distinct_secrets_are_fetched_concurrently_within_the_pool_bound() -> No
     assert elapsed < 40 * 0.05 / 2  # far from sequential (2 s)
 
 
-def test_failures_are_aggregated_and_nothing_is_returned(provider: type[DictProvider], caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_are_aggregated_and_nothing_is_returned(
+    provider: type[DictProvider], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     env = {
         "GOOD": "_dict:db:password",
         "NOKEY": "_dict:db:nope",
         "NODOC": "_dict:missing:key",
         "NOTOBJ": "_dict:text:key",
-        "NOPROVIDER": "_vaultkv2:app:key",
+        "NOPROVIDER": "_nosuch:app:key",
         "EMPTYKEY": "_dict:db:",
         "LITERAL": "_dict:token",
     }
@@ -90,13 +94,19 @@ def test_failures_are_aggregated_and_nothing_is_returned(provider: type[DictProv
     with pytest.raises(envsecrets.ResolutionError) as info:
         resolver.resolve(env)
     error = info.value
-    assert [f.variable for f in error.failures] == ["NOKEY", "NODOC", "NOTOBJ", "NOPROVIDER", "EMPTYKEY"]
+    assert [f.variable for f in error.failures] == [
+        "NOKEY",
+        "NODOC",
+        "NOTOBJ",
+        "NOPROVIDER",
+        "EMPTYKEY",
+    ]
     message = str(error)
     assert message.startswith("5 references could not be resolved:")
     assert "NOKEY=_dict:db:nope: the secret has no key 'nope'" in message
     assert "NODOC=_dict:missing:key: no document 'missing'" in message
     assert "NOTOBJ=_dict:text:key: the secret is not valid JSON" in message
-    assert "pip install envsecrets-vault" in message
+    assert "no installed provider serves the prefix _nosuch" in message
     assert "EMPTYKEY=_dict:db:: the key after the last ':' is empty" in message
     assert_no_sentinel(message, repr(error), repr(error.failures), caplog.text, repr(resolver))
     assert isinstance(error.failures[1].error, envsecrets.SecretNotFound)
@@ -131,7 +141,9 @@ def test_foreign_exceptions_are_wrapped_without_their_text() -> None:
     assert info.value.__cause__ is None
 
 
-def test_a_provider_that_cannot_start_fails_only_its_references(provider: type[DictProvider]) -> None:
+def test_a_provider_that_cannot_start_fails_only_its_references(
+    provider: type[DictProvider],
+) -> None:
     class NoStart(envsecrets.Provider):
         prefix = "nostart"
 

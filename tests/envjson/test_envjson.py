@@ -46,7 +46,12 @@ def test_keys_are_read_from_the_json_in_the_variable() -> None:
 
 
 def test_numbers_keep_their_text() -> None:
-    env = {"C": '{"r": 1.50, "m": 1000000, "e": 1e6}', "R": "_envjson:C:r", "M": "_envjson:C:m", "E": "_envjson:C:e"}
+    env = {
+        "C": '{"r": 1.50, "m": 1000000, "e": 1e6}',
+        "R": "_envjson:C:r",
+        "M": "_envjson:C:m",
+        "E": "_envjson:C:e",
+    }
     assert envsecrets.resolve_env(env) == {**env, "R": "1.50", "M": "1000000", "E": "1e6"}
 
 
@@ -61,8 +66,14 @@ def test_the_agent_environment_is_read_when_the_variable_is_not_in_the_mapping()
         ({"A": "_envjson:UNSET:key"}, "environment variable UNSET is not set"),
         ({"E": "  ", "A": "_envjson:E:key"}, "environment variable E is empty"),
         ({"E": "{" + SENTINEL, "A": "_envjson:E:key"}, "the secret is not valid JSON"),
-        ({"E": json.dumps([SENTINEL]), "A": "_envjson:E:key"}, "the secret is a JSON array, not a JSON object"),
-        ({"E": json.dumps(SENTINEL), "A": "_envjson:E:key"}, "the secret is a JSON string, not a JSON object"),
+        (
+            {"E": json.dumps([SENTINEL]), "A": "_envjson:E:key"},
+            "the secret is a JSON array, not a JSON object",
+        ),
+        (
+            {"E": json.dumps(SENTINEL), "A": "_envjson:E:key"},
+            "the secret is a JSON string, not a JSON object",
+        ),
         ({"E": CONFIG, "A": "_envjson:E:missing"}, "the secret has no key 'missing'"),
         ({"E": CONFIG, "A": "_envjson:E"}, "needs a key"),
         ({"E": CONFIG, "A": "_envjson:E:"}, "needs a key"),
@@ -83,6 +94,11 @@ def test_errors_name_the_variable_and_never_a_value(
 
 
 def test_importing_the_plugin_stays_light() -> None:
-    code = "import envsecrets_envjson, sys; print(sorted(m for m in ('boto3', 'hvac', 'requests') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import envsecrets_envjson, sys; "
+        "print(sorted(m for m in ('boto3', 'hvac', 'requests') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -74,7 +74,7 @@ def make_dict_provider(
     )
 
 
-REVERSE_PLUGIN = '''
+REVERSE_PLUGIN = """
 import envsecrets
 
 class ReverseProvider(envsecrets.Provider):
@@ -87,7 +87,7 @@ class ReverseProvider(envsecrets.Provider):
 @envsecrets.hookimpl
 def envsecrets_providers():
     return [ReverseProvider]
-'''
+"""
 
 
 def install_fake_distribution(

@@ -60,7 +60,7 @@ def _positive_seconds(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "-v",
         "--verbose",
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="log progress to stderr (-v info, -vv debug); never logs secret values",
     )
-    files = argparse.ArgumentParser(add_help=False)
+    files = _Parser(add_help=False)
     files.add_argument(
         "-e",
         "--env-file",
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="read variables from a dotenv FILE (repeatable; later files win over "
         "earlier ones and over the environment; ${VAR} is not expanded)",
     )
-    timeout = argparse.ArgumentParser(add_help=False)
+    timeout = _Parser(add_help=False)
     timeout.add_argument(
         "--timeout",
         type=_positive_seconds,
@@ -248,11 +248,10 @@ def _run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execvpe(argv[0], argv, resolved)
+        os.execvpe(argv[0], argv, resolved)  # returns only by raising
     except OSError as error:
         _error(f"cannot start {argv[0]}: {error.strerror}")
         return EXIT_CANNOT_EXECUTE
-    return EXIT_CANNOT_EXECUTE  # pragma: no cover - execvpe does not return
 
 
 def _resolve(args: argparse.Namespace) -> int:
@@ -336,7 +335,9 @@ def _providers(args: argparse.Namespace) -> int:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + row[4])
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[4]
+        )
     for error in registry.conflicts.values():
         print(f"conflict: {error}")
     for failure in registry.failures:

@@ -25,7 +25,9 @@ def to_dotenv(variables: Mapping[str, str]) -> str:
     for name in variables:
         if not name or "=" in name or any(c.isspace() for c in name) or name.startswith("#"):
             raise OutputError(f"variable {name!r} cannot be written in dotenv format")
-    return "".join(f'{name}="{value.translate(_DOTENV_ESCAPES)}"\n' for name, value in variables.items())
+    return "".join(
+        f'{name}="{value.translate(_DOTENV_ESCAPES)}"\n' for name, value in variables.items()
+    )
 
 
 def to_shell(variables: Mapping[str, str]) -> str:

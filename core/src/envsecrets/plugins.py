@@ -91,9 +91,12 @@ class Registry:
         known = KNOWN_DISTRIBUTIONS.get(prefix)
         if known is not None:
             message += f" (pip install {known})"
-        notes = [f"plugin {name!r} is disabled by {DISABLE_VARIABLE}" for name in sorted(self.disabled)]
+        notes = [
+            f"plugin {name!r} is disabled by {DISABLE_VARIABLE}" for name in sorted(self.disabled)
+        ]
         notes.extend(
-            f"plugin {failure.plugin!r} failed to load: {failure.reason}" for failure in self.failures
+            f"plugin {failure.plugin!r} failed to load: {failure.reason}"
+            for failure in self.failures
         )
         if notes:
             message += "; " + "; ".join(notes)
@@ -152,7 +155,8 @@ def load_registry(
     for impl in manager.hook.envsecrets_providers.get_hookimpls():
         distribution, version = origins.get(impl.plugin_name, (None, None))
         try:
-            classes = list(impl.function())
+            returned: Iterable[object] = impl.function()  # type: ignore[assignment]
+            classes = list(returned)
             for cls in classes:
                 _check_provider_class(cls)
         except Exception as error:
@@ -161,6 +165,8 @@ def load_registry(
             failures.append(PluginFailure(impl.plugin_name, distribution, version, reason))
             continue
         for cls in classes:
+            assert isinstance(cls, type)  # checked above
+            assert issubclass(cls, Provider)
             info = ProviderInfo(cls.prefix, cls, impl.plugin_name, distribution, version)
             other = providers.get(cls.prefix)
             if other is not None and other.provider_class is not cls:

@@ -79,7 +79,7 @@ class Provider:
         if len(unique) <= 1:
             return {name: self._fetch_or_error(name) for name in unique}
         with ThreadPoolExecutor(max_workers=min(16, len(unique))) as pool:
-            return dict(zip(unique, pool.map(self._fetch_or_error, unique)))
+            return dict(zip(unique, pool.map(self._fetch_or_error, unique), strict=True))
 
     def _fetch_or_error(self, name: str) -> FetchResult:
         try:

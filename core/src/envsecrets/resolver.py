@@ -37,6 +37,7 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WORKERS = 16
 
 _SecretId = tuple[str, str]  # (prefix, name)
+_Pending = Future[Mapping[str, FetchResult]]
 
 
 @attrs.frozen
@@ -178,7 +179,7 @@ class Resolver:
         """Return the value of one reference."""
         if grammar.parse(reference) is None:
             raise ReferenceSyntaxError(
-                "not a reference: expected _PREFIX:NAME[:KEY] (PREFIX in lowercase letters and digits)"
+                "not a reference: expected _PREFIX:NAME[:KEY], PREFIX in [a-z][a-z0-9]*"
             )
         return self.resolve({"REFERENCE": reference}, timeout=timeout)["REFERENCE"]
 
@@ -238,8 +239,8 @@ class Resolver:
             except EnvsecretsError as error:
                 failures.append(Failure(variable, reference.text, error))
             except RecursionError:
-                error = ProviderError("the secret is nested too deeply")
-                failures.append(Failure(variable, reference.text, error))
+                deep = ProviderError("the secret is nested too deeply")
+                failures.append(Failure(variable, reference.text, deep))
         if failures:
             order = {variable: index for index, variable in enumerate(env)}
             failures.sort(key=lambda failure: order[failure.variable])
@@ -249,7 +250,10 @@ class Resolver:
             result = {variable: result[variable] for variable in env}
         log.debug(
             "resolved %d variables: %d references, %d secrets, %d failures",
-            len(env), len(references), len(documents), len(failures),
+            len(env),
+            len(references),
+            len(documents),
+            len(failures),
         )
         return _Outcome(result, failures, references)
 
@@ -261,7 +265,9 @@ class Resolver:
     ) -> str:
         value = self._value(reference, documents, parsed)
         if "\x00" in value:
-            raise DocumentError("the value holds a NUL character, which no environment variable can")
+            raise DocumentError(
+                "the value holds a NUL character, which no environment variable can"
+            )
         return value
 
     def _value(
@@ -297,8 +303,22 @@ class Resolver:
                 documents[(prefix, name)] = cached
             else:
                 by_prefix.setdefault(prefix, []).append(name)
+        pending = self._submit(by_prefix)
+        done, late = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
+        for future in done:
+            prefix, chunk = pending[future]
+            documents.update(self._collect(future, prefix, chunk))
+        for future in late:
+            prefix, chunk = pending[future]
+            for name in chunk:
+                documents[(prefix, name)] = DeadlineExceeded(
+                    f"no answer from the _{prefix} provider for {name!r} before the deadline"
+                )
+        return documents
 
-        pending: dict[Future[Mapping[str, FetchResult]], tuple[str, list[str]]] = {}
+    def _submit(self, by_prefix: Mapping[str, list[str]]) -> dict[_Pending, tuple[str, list[str]]]:
+        """Start the fetches: one per name, or one per chunk for batching providers."""
+        pending: dict[_Pending, tuple[str, list[str]]] = {}
         for prefix, names in by_prefix.items():
             provider = self.provider(prefix)  # built during parsing already
             size = max(1, provider.max_batch)
@@ -309,26 +329,22 @@ class Resolver:
                 else:
                     future = self._pool.submit(provider.fetch_many, chunk)
                 pending[future] = (prefix, chunk)
+        return pending
 
-        done, late = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-        for future in done:
-            prefix, chunk = pending[future]
-            error = future.exception()
-            answers: Mapping[str, FetchResult] = {} if error else future.result()
-            for name in chunk:
-                answer = answers.get(name, error)
-                if answer is None:
-                    answer = ProviderError(f"the _{prefix} provider returned nothing for {name!r}")
-                documents[(prefix, name)] = answer
-                if not isinstance(answer, BaseException):
-                    self._remember(prefix, name, answer)
-        for future in late:
-            prefix, chunk = pending[future]
-            for name in chunk:
-                documents[(prefix, name)] = DeadlineExceeded(
-                    f"no answer from the _{prefix} provider for {name!r} before the deadline"
-                )
-        return documents
+    def _collect(
+        self, future: _Pending, prefix: str, chunk: list[str]
+    ) -> dict[_SecretId, FetchResult]:
+        error = future.exception()
+        answers: Mapping[str, FetchResult] = {} if error else future.result()
+        collected: dict[_SecretId, FetchResult] = {}
+        for name in chunk:
+            answer = answers.get(name, error)
+            if answer is None:
+                answer = ProviderError(f"the _{prefix} provider returned nothing for {name!r}")
+            collected[(prefix, name)] = answer
+            if not isinstance(answer, BaseException):
+                self._remember(prefix, name, answer)
+        return collected
 
     def _cached(self, prefix: str, name: str) -> Document | None:
         if self.cache_ttl is None:

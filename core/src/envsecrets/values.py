@@ -86,15 +86,15 @@ def lookup(document: Mapping[str, object], key: str) -> object:
 def _resolve_pointer(document: object, pointer: str) -> object:
     # RFC 6901: "/"-separated tokens, "~1" means "/" and "~0" means "~".
     current = document
-    for token in pointer[1:].split("/"):
-        token = token.replace("~1", "/").replace("~0", "~")
+    for escaped in pointer[1:].split("/"):
+        token = escaped.replace("~1", "/").replace("~0", "~")
         if isinstance(current, Mapping) and token in current:
             current = current[token]
         elif (
             isinstance(current, Sequence)
             and not isinstance(current, str)
             and token.isdigit()
-            and (token == "0" or not token.startswith("0"))
+            and not (len(token) > 1 and token.startswith("0"))  # RFC 6901: no leading zeros
             and int(token) < len(current)
         ):
             current = current[int(token)]
