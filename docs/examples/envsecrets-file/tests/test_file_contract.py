@@ -1,0 +1,43 @@
+"""The envsecrets provider contract, run against the _file provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from envsecrets.testing import ProviderContract
+
+from envsecrets_file import FileProvider
+
+DB_JSON = """{
+  "user": "app_user_7c1f",
+  "password": "pw-8d3e91b2-x",
+  "port": 5432,
+  "ratio": 1.50,
+  "big": 1e6,
+  "tls": true,
+  "replica": null,
+  "options": {"pool": 10, "mode": "verify-full"},
+  "hosts": ["db1.internal", "db2.internal"]
+}"""
+
+
+class TestFileProvider(ProviderContract):
+    provider_class = FileProvider
+
+    @pytest.fixture
+    def contract_environ(self, tmp_path: Path) -> Mapping[str, str]:
+        return {"ENVSECRETS_FILE_DIR": str(tmp_path)}
+
+    @pytest.fixture
+    def contract_secrets(self, tmp_path: Path) -> Mapping[str, str]:
+        (tmp_path / "app").mkdir()
+        (tmp_path / "app" / "db.json").write_text(DB_JSON)
+        (tmp_path / "token").write_text("tok-4f9a2c71e0")
+        (tmp_path / "password.txt").write_text("hunter2-9b7e\n")  # newline dropped
+        return {
+            "app/db.json": DB_JSON,
+            "token": "tok-4f9a2c71e0",
+            "password.txt": "hunter2-9b7e",
+        }
