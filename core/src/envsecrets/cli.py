@@ -15,7 +15,6 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from envsecrets import __version__
-from envsecrets.envfiles import read_env_files
 from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
 from envsecrets.resolver import DEFAULT_TIMEOUT, Resolver
 
@@ -208,6 +207,8 @@ def _error(message: str) -> None:
 
 def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]] | int:
     """Return (the whole environment, the env files' variables), or an exit code."""
+    from envsecrets.envfiles import read_env_files  # python-dotenv only when needed
+
     try:
         from_files = read_env_files(args.env_file)
     except EnvsecretsError as error:

@@ -8,8 +8,7 @@ secret value. Providers raise :class:`SecretNotFound` or :class:`ProviderError`
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import attrs
+from dataclasses import dataclass
 
 #: Longest reference text quoted in a message; hostile input can be huge.
 _MAX_QUOTED = 200
@@ -58,7 +57,7 @@ class DeadlineExceeded(ProviderError):
     """The resolution deadline passed before the secret arrived."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Failure:
     """One failing variable: its name, its reference and why it failed."""
 

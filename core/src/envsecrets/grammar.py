@@ -10,15 +10,14 @@ job (:meth:`envsecrets.Provider.split`).
 from __future__ import annotations
 
 import re
-
-import attrs
+from dataclasses import dataclass
 
 # DOTALL: a value with a newline after the prefix is still a reference, so a
 # malformed one fails instead of passing through as the text "_aws:...".
 _REFERENCE = re.compile(r"_([a-z][a-z0-9]*):(.+)", re.DOTALL)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class RawReference:
     """A value that is a reference: its prefix and everything after the colon."""
 

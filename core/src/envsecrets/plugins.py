@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib import metadata
 
-import attrs
 import pluggy
 
 from envsecrets.errors import PluginError, ProviderNotInstalled
@@ -33,7 +33,7 @@ KNOWN_DISTRIBUTIONS = {
 }
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ProviderInfo:
     """A provider class and where it came from."""
 
@@ -54,7 +54,7 @@ class ProviderInfo:
         return f"{self.distribution} {self.version or ''}".strip()
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class PluginFailure:
     """A plugin that could not be loaded or gave unusable providers."""
 
@@ -64,13 +64,13 @@ class PluginFailure:
     reason: str
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Registry:
     """The providers available to a resolver, by prefix."""
 
     providers: Mapping[str, ProviderInfo]
     failures: tuple[PluginFailure, ...] = ()
-    conflicts: Mapping[str, PluginError] = attrs.field(factory=dict)
+    conflicts: Mapping[str, PluginError] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
 
     def get(self, prefix: str) -> ProviderInfo:

@@ -14,8 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, wait
-
-import attrs
+from dataclasses import dataclass, field
 
 from envsecrets import grammar, values
 from envsecrets._pool import DaemonPool
@@ -40,11 +39,11 @@ _SecretId = tuple[str, str]  # (prefix, name)
 _Pending = Future[Mapping[str, FetchResult]]
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A parsed reference, bound to the provider that serves it."""
 
-    text: str = attrs.field(repr=False)
+    text: str = field(repr=False)
     prefix: str
     name: str
     key: str | None
@@ -54,7 +53,7 @@ class Reference:
         return (self.prefix, self.name)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """The outcome of checking one variable; never holds its value."""
 
@@ -67,9 +66,9 @@ class CheckResult:
         return self.error is None
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class _Outcome:
-    values: dict[str, str] = attrs.field(repr=False)
+    values: dict[str, str] = field(repr=False)
     failures: list[Failure]
     references: dict[str, Reference]
 

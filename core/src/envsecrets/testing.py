@@ -27,10 +27,10 @@ the tests that need it.
 
 # The envsecrets imports live inside the tests: pytest imports this module at
 # start-up in every session, and most sessions never run a contract.
-# ruff: noqa: PLC0415
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -39,10 +39,10 @@ import sys
 import threading
 import traceback
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pytest
 
@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from envsecrets.resolver import Resolver
 
 __all__ = ["HEAVY_MODULES", "ProviderContract"]
+
+_T = TypeVar("_T")
 
 #: Modules a provider's entry module must not import at import time.
 HEAVY_MODULES = ("boto3", "botocore", "hvac", "requests")
@@ -202,7 +204,10 @@ class ProviderContract:
         if not isinstance(module, str):
             pytest.skip("the plugin is not a module")
         top = module.partition(".")[0]
-        distributions = metadata.packages_distributions().get(top, [])
+        distributions = list(metadata.packages_distributions().get(top, []))
+        # Editable installs do not list their packages: try the usual name too.
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            distributions.append(metadata.distribution(top.replace("_", "-")).metadata["Name"])
         if not distributions:
             pytest.skip(f"{top} is not installed as a distribution (no entry points to check)")
         found = [
@@ -303,17 +308,13 @@ class ProviderContract:
     ) -> None:
         from envsecrets.errors import SecretNotFound
 
-        try:
-            contract_provider.fetch(missing_name)
-        except SecretNotFound as error:
-            assert missing_name in str(error), "the message must name the missing secret"
-        except Exception as error:
-            pytest.fail(
-                f"fetch of a missing secret raised {type(error).__name__}, "
-                "not envsecrets.SecretNotFound"
-            )
-        else:
-            pytest.fail("fetch of a missing secret returned instead of raising SecretNotFound")
+        error = _raised_by(contract_provider.fetch, missing_name)
+        assert error is not None, "fetch of a missing secret returned instead of raising"
+        assert isinstance(error, SecretNotFound), (
+            f"fetch of a missing secret raised {type(error).__name__}, "
+            "not envsecrets.SecretNotFound"
+        )
+        assert missing_name in str(error), "the message must name the missing secret"
 
     # -- the contract: end to end through a resolver --------------------------
 
@@ -383,49 +384,54 @@ class ProviderContract:
     ) -> None:
         caplog.set_level(logging.DEBUG)
         secrets = _secret_texts(contract_secrets, missing_name, self.reference)
-        errors: list[tuple[str, BaseException]] = []
-
-        for name in contract_secrets:
-            contract_provider.fetch(name)
-        try:
-            contract_provider.fetch(missing_name)
-        except Exception as error:
-            errors.append((f"fetch({missing_name!r})", error))
-        for name, answer in contract_provider.fetch_many([*contract_secrets, missing_name]).items():
-            if isinstance(answer, BaseException):
-                errors.append((f"fetch_many answer for {name!r}", answer))
-
-        cases = self._rendering_cases(contract_resolver, contract_secrets)
-        env = {variable: reference for variable, (reference, _) in cases.items()}
-        key = None if self.whole_document_references else "key"
-        env["MISSING"] = self.reference(missing_name, key)
-        for name, document in contract_secrets.items():
-            obj = _object_of(document)
-            if obj is not None:
-                env[f"NO_KEY_{len(env)}"] = self.reference(name, "contract_no_such_key")
-            elif isinstance(document, str):  # a key asked of a literal secret
-                env[f"LITERAL_KEY_{len(env)}"] = self.reference(name, "key")
-        try:
-            contract_resolver.resolve(env)
-        except Exception as error:
-            errors.append(("the resolution error", error))
-        else:
-            pytest.fail("a resolution with a missing secret succeeded")
-
+        errors = self._provoke_errors(
+            contract_provider, contract_resolver, contract_secrets, missing_name
+        )
         texts = [(what, text) for what, error in errors for text in _error_texts(error)]
         texts.append(("repr(provider)", repr(contract_provider)))
         texts.append(("repr(resolver)", repr(contract_resolver)))
         for record in caplog.records:
-            texts.append((f"log record from {record.name}", record.getMessage()))
-            if record.exc_info:
-                texts.append((f"log record from {record.name}", "".join(
-                    traceback.format_exception(*record.exc_info)
-                )))
+            where = f"a log record of {record.name}"
+            texts.append((where, record.getMessage()))
+            if record.exc_info and record.exc_info[1] is not None:
+                texts.extend((where, text) for text in _error_texts(record.exc_info[1]))
         for what, text in texts:
             for secret_name, secret in secrets:
                 if secret in text:
                     # Name the secret, never quote it: this message is printed.
                     pytest.fail(f"{what} holds the value of seeded secret {secret_name}")
+
+    def _provoke_errors(
+        self,
+        provider: Provider,
+        resolver: Resolver,
+        secrets: Mapping[str, Document],
+        missing_name: str,
+    ) -> list[tuple[str, BaseException]]:
+        """Fetch and resolve everything, and every failure within reach."""
+        errors: list[tuple[str, BaseException]] = []
+        for name in secrets:
+            provider.fetch(name)
+        error = _raised_by(provider.fetch, missing_name)
+        if error is not None:
+            errors.append((f"the error of fetch({missing_name!r})", error))
+        for name, answer in provider.fetch_many([*secrets, missing_name]).items():
+            if isinstance(answer, BaseException):
+                errors.append((f"the fetch_many answer for {name!r}", answer))
+
+        cases = self._rendering_cases(resolver, secrets)
+        env = {variable: reference for variable, (reference, _) in cases.items()}
+        key = None if self.whole_document_references else "key"
+        env["MISSING"] = self.reference(missing_name, key)
+        for name, document in secrets.items():
+            if _object_of(document) is not None:
+                env[f"NO_KEY_{len(env)}"] = self.reference(name, "contract_no_such_key")
+            elif isinstance(document, str):  # a key asked of a literal secret
+                env[f"LITERAL_KEY_{len(env)}"] = self.reference(name, "key")
+        error = _raised_by(resolver.resolve, env)
+        assert error is not None, "a resolution with a missing secret succeeded"
+        errors.append(("the resolution error", error))
+        return errors
 
     # -- the contract: concurrency and lifetime -------------------------------
 
@@ -633,6 +639,15 @@ def _secret_texts(
         for where, value in found
         if len(value) >= _MIN_SECRET_LENGTH and not any(value in text for text in public)
     ]
+
+
+def _raised_by(function: Callable[[_T], object], argument: _T) -> BaseException | None:
+    """The exception *function* raises for *argument*, or None."""
+    try:
+        function(argument)
+    except Exception as error:
+        return error
+    return None
 
 
 def _error_texts(error: BaseException) -> Iterator[str]:
