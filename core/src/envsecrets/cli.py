@@ -207,13 +207,15 @@ def _error(message: str) -> None:
 
 def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]] | int:
     """Return (the whole environment, the env files' variables), or an exit code."""
-    from envsecrets.envfiles import read_env_files  # python-dotenv only when needed
+    from_files: dict[str, str] = {}
+    if args.env_file:
+        from envsecrets.envfiles import read_env_files  # python-dotenv only when needed
 
-    try:
-        from_files = read_env_files(args.env_file)
-    except EnvsecretsError as error:
-        _error(str(error))
-        return EXIT_USAGE
+        try:
+            from_files = read_env_files(args.env_file)
+        except EnvsecretsError as error:
+            _error(str(error))
+            return EXIT_USAGE
     return {**os.environ, **from_files}, from_files
 
 
