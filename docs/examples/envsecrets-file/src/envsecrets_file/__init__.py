@@ -77,7 +77,9 @@ class FileProvider(envsecrets.Provider):
         path = root.joinpath(*parts)
         # A symbolic link may point anywhere: follow it, then check where it landed.
         if not path.resolve().is_relative_to(root):
-            raise envsecrets.ProviderError(f"secret file {name!r} leads out of {DIRECTORY_VARIABLE}")
+            raise envsecrets.ProviderError(
+                f"secret file {name!r} leads out of {DIRECTORY_VARIABLE}"
+            )
         return path
 
 
