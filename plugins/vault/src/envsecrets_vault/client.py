@@ -1,0 +1,336 @@
+"""One Vault client: hvac over a retrying session, a token, at most one login at a time.
+
+Imported on the first fetch only (it imports hvac and requests). Every error
+names the request path and the server, never a token, a secret ID or a value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+import weakref
+from collections.abc import Mapping
+from concurrent.futures import Future
+from typing import Any
+
+import hvac
+import hvac.adapters
+import requests
+
+from envsecrets import ProviderError, SecretNotFound
+from envsecrets.values import parse_json
+from envsecrets_vault import transport
+from envsecrets_vault.config import VaultConfig
+from envsecrets_vault.paths import ApiPath
+
+log = logging.getLogger(__name__)
+
+#: Where AppRole logs in (the ``approle`` auth mount, as in the original agent).
+LOGIN_PATH = "/v1/auth/approle/login"
+
+#: Log in again this long before the token's TTL runs out (at most 10% of it).
+RENEW_MARGIN = 30.0
+
+_STATUS_REASONS = {
+    400: "bad request (HTTP 400)",
+    401: "unauthorized (HTTP 401)",
+    403: "permission denied (HTTP 403): the token's policies do not allow this path, "
+    "or the token expired or was revoked",
+    405: "method not allowed (HTTP 405): is the path on a KV mount?",
+    412: "precondition failed (HTTP 412): a standby has not caught up yet",
+    429: f"rate limited (HTTP 429), {transport.RETRIES + 1} attempts",
+    500: f"internal server error (HTTP 500), {transport.RETRIES + 1} attempts",
+    502: f"bad gateway (HTTP 502), {transport.RETRIES + 1} attempts",
+    503: f"Vault is sealed or unavailable (HTTP 503), {transport.RETRIES + 1} attempts",
+    504: f"gateway timeout (HTTP 504), {transport.RETRIES + 1} attempts",
+}
+
+
+class VaultAuthError(ProviderError):
+    """The AppRole login failed (wrong role ID or secret ID, or no token in the answer)."""
+
+
+class CredentialsRejected(VaultAuthError):
+    """Vault refused the AppRole credentials: no later login can succeed with them."""
+
+
+class VaultClient:
+    """Reads API paths of one Vault server with one token.
+
+    Thread-safe. With AppRole, the first read logs in (under a lock, so
+    concurrent reads cause one login), the token is reused until its TTL
+    nearly runs out, and a 403 causes one more login and one retry (the
+    token may have been revoked or outlived its TTL).
+    """
+
+    def __init__(self, config: VaultConfig) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._client: Any = None  # hvac.Client, built on first use
+        self._token: str | None = config.token
+        self._expires: float | None = None  # monotonic time to log in again
+        self._generation = 0  # bumped at each login
+        self._attempts = 0  # login attempts, successful or not
+        self._login_error: ProviderError | None = None
+        self._rejected: CredentialsRejected | None = None  # sticky: the env is fixed
+        self._ca_file: str | None = None
+        self._ca_cleanup: weakref.finalize[[str], VaultClient] | None = None
+        self._closed = False
+        self._inflight_lock = threading.Lock()
+        self._inflight: dict[ApiPath, Future[Mapping[str, object]]] = {}
+
+    def __repr__(self) -> str:
+        auth = "approle" if self.config.uses_approle else "token"
+        return f"<VaultClient {self.config.where} auth={auth}>"
+
+    # -- reading ---------------------------------------------------------
+
+    def read(self, api: ApiPath) -> Mapping[str, object]:
+        """GET *api* and return the JSON body of a 200 answer.
+
+        Concurrent reads of one API path (``app`` and ``secret/data/app``
+        name the same one) share a single request.
+
+        :raise SecretNotFound: on 404 (naming a deleted or destroyed KV v2 version).
+        :raise ProviderError: on any other failure.
+        """
+        with self._inflight_lock:
+            shared = self._inflight.get(api)
+            if shared is None:
+                shared = self._inflight[api] = Future()
+                owner = True
+            else:
+                owner = False
+        if not owner:
+            return shared.result()
+        try:
+            body = self._read(api)
+        except BaseException as error:
+            shared.set_exception(error)
+            raise
+        else:
+            shared.set_result(body)
+            return body
+        finally:
+            with self._inflight_lock:
+                del self._inflight[api]
+
+    def _read(self, api: ApiPath) -> Mapping[str, object]:
+        client = self._hvac()
+        token, generation = self._token_for_request(client)
+        response = self._send(client, "get", api.url, api.describe(), token, params=api.params)
+        if response.status_code == 403 and self.config.uses_approle:
+            log.debug("HTTP 403 for %s at %s: one more login", api.describe(), self.config.where)
+            self._login_again(client, generation)
+            token, _ = self._token_for_request(client)
+            response = self._send(client, "get", api.url, api.describe(), token, params=api.params)
+        return self._body(response, api)
+
+    def _body(self, response: requests.Response, api: ApiPath) -> Mapping[str, object]:
+        status = response.status_code
+        where = f"GET {api.describe()} at Vault {self.config.where}"
+        if status == 404:
+            raise SecretNotFound(f"{_not_found_reason(response, api)}: {where}")
+        if status != 200:
+            raise ProviderError(f"{_status_reason(status)}: {where}")
+        try:
+            body = parse_json(response.text)
+        except ProviderError:
+            body = None
+        if not isinstance(body, Mapping):
+            raise ProviderError(f"Vault answered with something that is not a JSON object: {where}")
+        return body
+
+    def _send(
+        self,
+        client: Any,
+        method: str,
+        url: str,
+        shown: str,
+        token: str | None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = {"X-Vault-Token": token} if token else {}
+        try:
+            response: requests.Response = client.adapter.request(
+                method, url, headers=headers, raise_exception=False, **kwargs
+            )
+        except (requests.RequestException, OSError, ValueError) as error:
+            why = transport.reason(error, self.config.timeout)
+            # from None: the chained exception holds the request, headers included.
+            raise ProviderError(
+                f"{why}: {method.upper()} {shown} at Vault {self.config.where}"
+            ) from None
+        status = response.status_code
+        log.debug("%s %s at %s: HTTP %d", method.upper(), shown, self.config.where, status)
+        return response
+
+    # -- the token -------------------------------------------------------
+
+    def _token_for_request(self, client: Any) -> tuple[str | None, int]:
+        attempts_seen = self._attempts  # read before waiting for the lock
+        with self._lock:
+            if self.config.uses_approle and self._needs_login():
+                if self._rejected is not None:
+                    # Credentials from a fixed environment stay wrong: say
+                    # so again without sending them again.
+                    raise CredentialsRejected(str(self._rejected))
+                if self._attempts != attempts_seen and self._login_error is not None:
+                    # A login failed while we waited: share its outcome
+                    # instead of sending the same credentials again.
+                    raise type(self._login_error)(str(self._login_error))
+                self._login(client)
+            return self._token, self._generation
+
+    def _needs_login(self) -> bool:
+        if self._token is None:
+            return True
+        return self._expires is not None and time.monotonic() >= self._expires
+
+    def _login_again(self, client: Any, stale_generation: int) -> None:
+        with self._lock:
+            if self._generation == stale_generation:  # nobody renewed it meanwhile
+                self._login(client)
+
+    def _login(self, client: Any) -> None:
+        """AppRole login; the caller holds the lock."""
+        started = time.monotonic()
+        try:
+            self._token, self._expires = self._approle_login(client, started)
+            self._generation += 1
+            self._login_error = None
+        except ProviderError as error:
+            self._token = None
+            self._login_error = error
+            if isinstance(error, CredentialsRejected):
+                self._rejected = error
+            raise
+        finally:
+            self._attempts += 1
+
+    def _approle_login(self, client: Any, started: float) -> tuple[str, float | None]:
+        where = f"POST {LOGIN_PATH} at Vault {self.config.where}"
+        payload = {"role_id": self.config.role_id, "secret_id": self.config.secret_id}
+        response = self._send(client, "post", LOGIN_PATH, LOGIN_PATH, None, json=payload)
+        status = response.status_code
+        if status in (400, 401, 403):
+            raise CredentialsRejected(
+                f"AppRole login failed: wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, "
+                f"or the secret ID expired (HTTP {status}): {where}"
+            )
+        if status != 200:
+            raise VaultAuthError(f"AppRole login failed, {_status_reason(status)}: {where}")
+        try:
+            auth = response.json().get("auth") or {}
+            token = auth["client_token"]
+            ttl = float(auth.get("lease_duration") or 0)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            token = None
+        if not isinstance(token, str) or not token:
+            raise VaultAuthError(f"AppRole login answered without a client token: {where}")
+        log.debug(
+            "AppRole login at %s: %s token, TTL %gs",
+            self.config.where, auth.get("token_type", "unknown"), ttl,
+        )  # fmt: skip
+        expires = started + ttl - min(RENEW_MARGIN, ttl / 10) if ttl > 0 else None
+        return token, expires
+
+    # -- the hvac client -------------------------------------------------
+
+    def _hvac(self) -> Any:
+        with self._lock:
+            if self._closed:
+                raise ProviderError(f"the Vault client for {self.config.where} is closed")
+            if self._client is None:
+                self._client = self._build()
+            return self._client
+
+    def _build(self) -> Any:
+        verify = self._verify()
+        session = transport.build_session(verify)
+        return hvac.Client(
+            url=self.config.address,
+            token="",  # never the ambient VAULT_TOKEN or ~/.vault-token: we send ours
+            cert=(),  # nor the ambient VAULT_CLIENT_CERT
+            verify=verify,
+            timeout=self.config.timeout,
+            session=session,
+            adapter=hvac.adapters.RawAdapter,
+            namespace=self.config.namespace,
+        )
+
+    def _verify(self) -> bool | str:
+        if not self.config.verify:
+            log.warning(
+                "VAULT_SKIP_VERIFY is set: the TLS certificate of %s is not verified",
+                self.config.where,
+            )
+            return False
+        ca = self.config.ca
+        if ca is None:
+            return True
+        if ca.path is not None:
+            return ca.path
+        assert ca.pem is not None
+        # requests wants a file: a private one (mkstemp makes it 0600),
+        # removed on close() or, failing that, when this client is collected.
+        fd, path = tempfile.mkstemp(prefix="envsecrets-vault-ca-", suffix=".pem")
+        try:
+            os.write(fd, ca.pem.encode("utf-8"))
+        finally:
+            os.close(fd)
+        self._ca_file = path
+        self._ca_cleanup = weakref.finalize(self, _remove, path)
+        return path
+
+    @property
+    def ca_file(self) -> str | None:
+        """The private CA file written for an inline or base64 VAULT_CACERT, if any."""
+        return self._ca_file
+
+    def close(self) -> None:
+        """Close connections, forget the token, remove the private CA file."""
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+            self._token = None
+        if client is not None:
+            client.adapter.close()
+        if self._ca_cleanup is not None:
+            self._ca_cleanup()
+            self._ca_file = None
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(path)
+
+
+def _status_reason(status: int) -> str:
+    if status in _STATUS_REASONS:
+        return _STATUS_REASONS[status]
+    if status >= 500:
+        return f"server error (HTTP {status})"
+    return f"unexpected answer (HTTP {status})"
+
+
+def _not_found_reason(response: requests.Response, api: ApiPath) -> str:
+    """Tell apart a missing secret from a deleted or destroyed KV v2 version."""
+    try:
+        body = json.loads(response.text)
+        metadata = body["data"]["metadata"]
+        version = metadata.get("version", api.version)
+        destroyed = metadata.get("destroyed") is True
+        deleted = bool(metadata.get("deletion_time"))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "not found (HTTP 404)"
+    if destroyed:
+        return f"version {version} was destroyed (HTTP 404)"
+    if deleted:
+        return f"version {version} was deleted (HTTP 404; it can be undeleted)"
+    return "not found (HTTP 404)"

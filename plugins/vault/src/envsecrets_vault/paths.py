@@ -1,0 +1,94 @@
+"""From a reference NAME to the Vault API path it reads.
+
+KV v1: ``PATH`` reads ``/v1/PATH``.
+
+KV v2 (the rules decide alone: no mount probing per read):
+
+- ``app`` (no ``/``) reads the default mount: ``/v1/secret/data/app``;
+- ``custom/data/app``, ``team/kv/data/app`` (``data`` is a segment after
+  the first) is the API path as written, the form the original agent needs;
+- ``kv/app/db`` (anything else) takes the first segment as the mount:
+  ``/v1/kv/data/app/db``.
+
+``?version=N`` at the end of a KV v2 NAME pins version N.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+
+from envsecrets import ReferenceSyntaxError
+
+#: The mount of a KV v2 NAME without ``/``, as in the original agent.
+DEFAULT_KV2_MOUNT = "secret"
+
+_VERSION_MARK = "?version="
+
+
+@dataclass(frozen=True)
+class ApiPath:
+    """What one reference NAME reads: an API path and maybe a KV v2 version."""
+
+    #: Path below ``/v1/``, without a leading slash (``kv/data/app``).
+    path: str
+    #: The pinned KV v2 version, or ``None`` for the latest.
+    version: int | None = None
+
+    @property
+    def url(self) -> str:
+        """The request path, percent-encoded: ``/v1/kv/data/app``."""
+        return "/v1/" + urllib.parse.quote(self.path, safe="/")
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {} if self.version is None else {"version": str(self.version)}
+
+    def describe(self) -> str:
+        """``/v1/kv/data/app`` or ``/v1/kv/data/app?version=2``, for messages."""
+        suffix = "" if self.version is None else f"?version={self.version}"
+        return f"/v1/{self.path}{suffix}"
+
+
+def kv1_path(name: str) -> ApiPath:
+    """Map a ``_vaultkv1`` NAME to its API path.
+
+    :raise ReferenceSyntaxError: for an empty path, ``.``/``..`` or ``?version=``.
+    """
+    if _VERSION_MARK in name:
+        raise ReferenceSyntaxError("KV v1 secrets have no versions: ?version= is for _vaultkv2")
+    return ApiPath(_clean(name))
+
+
+def kv2_path(name: str) -> ApiPath:
+    """Map a ``_vaultkv2`` NAME to its API path and version.
+
+    :raise ReferenceSyntaxError: for an empty path, ``.``/``..`` segments or
+        a version that is not a positive integer.
+    """
+    path, mark, raw_version = name.partition(_VERSION_MARK)
+    version = _version(raw_version) if mark else None
+    path = _clean(path)
+    segments = path.split("/")
+    if len(segments) == 1:
+        return ApiPath(f"{DEFAULT_KV2_MOUNT}/data/{path}", version)
+    if "data" in segments[1:]:
+        return ApiPath(path, version)
+    return ApiPath(f"{segments[0]}/data/{'/'.join(segments[1:])}", version)
+
+
+def _clean(path: str) -> str:
+    # The original agent trims one leading slash; trailing ones name nothing.
+    path = path.removeprefix("/").rstrip("/")
+    if not path:
+        raise ReferenceSyntaxError("the Vault path is empty")
+    segments = path.split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
+    return path
+
+
+def _version(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or text.startswith("0"):
+        raise ReferenceSyntaxError("?version= needs a positive integer (?version=2)")
+    return int(text)

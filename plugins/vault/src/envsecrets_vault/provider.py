@@ -1,0 +1,120 @@
+"""The ``_vaultkv1`` and ``_vaultkv2`` providers.
+
+Each provider instance (one per prefix per resolver) owns one
+:class:`~envsecrets_vault.client.VaultClient`, built on the first fetch, so
+K distinct paths of one prefix cost K reads plus at most one AppRole login.
+hvac and requests are imported on that first fetch, never before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
+import envsecrets
+from envsecrets import ProviderError, SecretNotFound
+from envsecrets_vault.config import VaultConfig, load_config
+from envsecrets_vault.paths import ApiPath, kv1_path, kv2_path
+
+if TYPE_CHECKING:
+    from envsecrets_vault.client import VaultClient
+
+
+class VaultProvider(envsecrets.Provider):
+    """Common part of the KV v1 and KV v2 providers: configuration and client."""
+
+    #: KV engine version served: 1 or 2.
+    kv_version: ClassVar[int]
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)
+        # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
+        self.config: VaultConfig = load_config(environ)
+        self._lock = threading.Lock()
+        self._client: VaultClient | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} prefix={self.prefix!r} vault={self.config.where}>"
+
+    def api_path(self, name: str) -> ApiPath:
+        """The API path a NAME reads (see :mod:`envsecrets_vault.paths`)."""
+        raise NotImplementedError
+
+    def split(self, rest: str) -> tuple[str, str | None]:
+        name, key = super().split(rest)
+        self.api_path(name)  # a bad path or version fails at parse time
+        return name, key
+
+    def fetch(self, name: str) -> envsecrets.Document:
+        api = self.api_path(name)
+        body = self.client().read(api)
+        return self.data(body, api)
+
+    def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
+        """The secret document in a 200 answer of Vault."""
+        raise NotImplementedError
+
+    def client(self) -> VaultClient:
+        """The client of this provider, built on first use."""
+        with self._lock:
+            if self._closed:
+                raise ProviderError(f"the _{self.prefix} provider is closed")
+            if self._client is None:
+                from envsecrets_vault.client import VaultClient
+
+                self._client = VaultClient(self.config)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def _where(self, api: ApiPath) -> str:
+        return f"GET {api.describe()} at Vault {self.config.where}"
+
+
+class VaultKV1Provider(VaultProvider):
+    """``_vaultkv1:PATH:KEY`` reads ``/v1/PATH``."""
+
+    prefix = "vaultkv1"
+    description = "HashiCorp Vault / OpenBao KV v1 (_vaultkv1:PATH:KEY)."
+    kv_version = 1
+
+    def api_path(self, name: str) -> ApiPath:
+        return kv1_path(name)
+
+    def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
+        return data
+
+
+class VaultKV2Provider(VaultProvider):
+    """``_vaultkv2:PATH[?version=N]:KEY`` reads the KV v2 API path PATH maps to."""
+
+    prefix = "vaultkv2"
+    description = "HashiCorp Vault / OpenBao KV v2 (_vaultkv2:PATH[?version=N]:KEY)."
+    kv_version = 2
+
+    def api_path(self, name: str) -> ApiPath:
+        return kv2_path(name)
+
+    def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
+        envelope = body.get("data")
+        if not isinstance(envelope, Mapping) or "data" not in envelope:
+            raise ProviderError(
+                f"the answer is not a KV v2 secret (is the mount KV v1? use _vaultkv1): "
+                f"{self._where(api)}"
+            )
+        data = envelope["data"]
+        if data is None:  # a deleted version, where Vault answers 200
+            raise SecretNotFound(f"the version was deleted or destroyed: {self._where(api)}")
+        if not isinstance(data, Mapping):
+            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
+        return data

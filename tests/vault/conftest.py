@@ -1,0 +1,170 @@
+"""Fixtures of the Vault provider suite: real OpenBao dev servers, seeded once.
+
+``bao`` is a plain-HTTP server for the whole session, ``bao_tls`` a second
+one with ``-dev-tls``. ``seed`` holds what was written (AppRole credentials,
+a restricted token...). ``proxy`` puts a counting LoopbackProxy in front of
+``bao``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pytest
+
+import envsecrets
+import envsecrets_vault
+from tests.conftest import SENTINEL
+from tests.support.openbao import OpenBao
+from tests.support.proxy import LoopbackProxy
+
+#: Values that must never leak (secret values stored next to failing paths).
+DENIED_VALUE = SENTINEL + "-vault-denied"
+DELETED_VALUE = SENTINEL + "-vault-deleted"
+DESTROYED_VALUE = SENTINEL + "-vault-destroyed"
+MANY = 30
+
+READER_POLICY = """
+path "*" { capabilities = ["read"] }
+path "secret/data/denied" { capabilities = ["deny"] }
+"""
+
+
+@dataclass
+class Seed:
+    """What the session server holds, for tests to refer to."""
+
+    reader_token: str = field(repr=False, default="")
+    approle: dict[str, tuple[str, str]] = field(repr=False, default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def bao() -> Iterator[OpenBao]:
+    with OpenBao() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def seed(bao: OpenBao) -> Seed:
+    bao.enable_kv("kv1", version=1)
+    bao.enable_kv("kv", version=2)
+    bao.enable_kv("custom-mount", version=2)
+    bao.enable_kv("team/kv", version=2)
+
+    bao.kv_put("kv1", "legacy", {"token": "kv1-token", "port": 6379}, version=1)
+    bao.kv_put("kv1", "team/app", {"user": "kv1-user"}, version=1)
+    for number in (1, 2, 3):
+        bao.kv_put("secret", "app", {"password": f"app-v{number}", "version": number})
+    bao.kv_put(
+        "secret",
+        "typed",
+        {
+            "port": 5432,
+            "ratio": 1.5,
+            "enabled": True,
+            "off": False,
+            "nothing": None,
+            "nested": {"a": [1, 2], "b": {"c": "d"}},
+            "text": "plain",
+        },
+    )
+    bao.kv_put("secret", "denied", {"password": DENIED_VALUE})
+    bao.kv_put("kv", "app/db", {"user": "kv-user", "password": "kv-pass"})
+    bao.kv_put("custom-mount", "app/db", {"password": "custom-pass"})
+    bao.kv_put("team/kv", "app", {"password": "team-pass"})
+    for number in range(MANY):
+        bao.kv_put("secret", f"many/s{number}", {"value": f"many-{number}"})
+
+    bao.kv_put("secret", "history", {"password": DELETED_VALUE})  # v1: deleted
+    bao.kv_put("secret", "history", {"password": DESTROYED_VALUE})  # v2: destroyed
+    bao.kv_put("secret", "history", {"password": "history-v3"})
+    bao.kv_delete_versions("secret", "history", [1])
+    bao.kv_destroy_versions("secret", "history", [2])
+
+    bao.create_namespace("ns1")
+    bao.enable_kv("secret", version=2, namespace="ns1")
+    bao.kv_put("secret", "app", {"password": "ns1-pass"}, namespace="ns1")
+
+    bao.put_policy("reader", READER_POLICY)
+    seed = Seed(reader_token=bao.create_token(policies=["reader"]))
+    seed.approle["batch"] = bao.approle("batch", token_type="batch", token_policies=["reader"])
+    seed.approle["service"] = bao.approle(
+        "service", token_type="service", token_policies=["reader"]
+    )
+    seed.approle["short"] = bao.approle(
+        "short",
+        token_type="service",
+        token_policies=["reader"],
+        token_ttl="2s",
+        token_max_ttl="2s",
+    )
+    return seed
+
+
+@pytest.fixture(scope="session")
+def bao_tls() -> Iterator[OpenBao]:
+    with OpenBao(tls=True) as server:
+        server.kv_put("secret", "tls", {"password": "tls-pass"})
+        yield server
+
+
+@pytest.fixture
+def proxy(bao: OpenBao, seed: Seed) -> Iterator[LoopbackProxy]:
+    with LoopbackProxy(bao.address) as loopback:
+        yield loopback
+
+
+def token_env(address: str, token: str = "root", **extra: str) -> dict[str, str]:
+    return {"VAULT_ADDR": address, "VAULT_TOKEN": token, **extra}
+
+
+def approle_env(address: str, credentials: tuple[str, str], **extra: str) -> dict[str, str]:
+    role_id, secret_id = credentials
+    return {
+        "VAULT_ADDR": address,
+        "VAULT_APP_ROLE_ID": role_id,
+        "VAULT_APP_ROLE_SECRET_ID": secret_id,
+        **extra,
+    }
+
+
+def resolver(environ: Mapping[str, str], **options: object) -> envsecrets.Resolver:
+    """A resolver with the Vault plugin only (no entry-point scan)."""
+    return envsecrets.Resolver(
+        environ,
+        plugins=[envsecrets_vault],
+        entry_points=False,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def resolve(environ: Mapping[str, str], env: Mapping[str, str]) -> dict[str, str]:
+    with resolver(environ) as instance:
+        return instance.resolve(env)
+
+
+def failure_of(environ: Mapping[str, str], reference: str) -> envsecrets.Failure:
+    """Resolve one reference that must fail; return its failure."""
+    with resolver(environ) as instance, pytest.raises(envsecrets.ResolutionError) as caught:
+        instance.resolve({"VAR": reference})
+    assert len(caught.value.failures) == 1
+    failure = caught.value.failures[0]
+    assert failure.variable == "VAR"
+    return failure
+
+
+def assert_clean(*texts: object, secrets: tuple[str, ...] = ()) -> None:
+    """No sentinel and none of *secrets* (tokens, secret IDs) in any text."""
+    for text in texts:
+        shown = str(text)
+        assert SENTINEL not in shown, f"a secret value leaked: {shown[:300]!r}"
+        for secret in secrets:
+            assert secret not in shown, f"a credential leaked: {shown[:300]!r}"
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -1,0 +1,164 @@
+"""VAULT_* parsing: durations, CA forms, token forms, required settings."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from pathlib import Path
+
+import pytest
+
+from envsecrets_vault.config import (
+    DEFAULT_TIMEOUT,
+    VaultConfigError,
+    load_ca,
+    load_config,
+    load_token,
+    parse_duration,
+)
+from tests.conftest import SENTINEL
+
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+ADDR = {"VAULT_ADDR": "http://127.0.0.1:8200"}
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("5s", 5.0),
+        ("500ms", 0.5),
+        ("1m", 60.0),
+        ("1m30s", 90.0),
+        ("7", 7.0),
+        ("2.5", 2.5),
+        ("1h", 3600.0),
+        ("1.5s", 1.5),
+        ("250us", 0.00025),
+    ],
+)
+def test_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "5x", "s", "five", "nan", "inf", "5s junk"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_timeout_from_environment(caplog: pytest.LogCaptureFixture) -> None:
+    env = {**ADDR, "VAULT_TOKEN": "t"}
+    assert load_config(env).timeout == DEFAULT_TIMEOUT
+    assert load_config({**env, "VAULT_HTTP_REQ_TIMEOUT": "500ms"}).timeout == 0.5
+    with caplog.at_level(logging.WARNING):
+        assert load_config({**env, "VAULT_HTTP_REQ_TIMEOUT": "soon"}).timeout == DEFAULT_TIMEOUT
+    assert "VAULT_HTTP_REQ_TIMEOUT" in caplog.text
+
+
+def test_vault_addr_is_required() -> None:
+    with pytest.raises(VaultConfigError, match="VAULT_ADDR is not set"):
+        load_config({"VAULT_TOKEN": SENTINEL})
+    with pytest.raises(VaultConfigError, match="http:// or https://") as caught:
+        load_config({"VAULT_ADDR": "127.0.0.1:8200", "VAULT_TOKEN": SENTINEL})
+    assert SENTINEL not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID"),
+        ("VAULT_APP_ROLE_SECRET_ID", "VAULT_APP_ROLE_ID"),
+    ],
+)
+def test_one_approle_variable_alone(given: str, missing: str) -> None:
+    with pytest.raises(VaultConfigError) as caught:
+        load_config({**ADDR, given: SENTINEL, "VAULT_TOKEN": "t"})
+    assert f"{given} is set but {missing} is not" in str(caught.value)
+    assert SENTINEL not in str(caught.value)
+
+
+def test_credentials_are_required() -> None:
+    with pytest.raises(VaultConfigError, match="no Vault credentials"):
+        load_config(ADDR)
+
+
+def test_approle_wins_and_secrets_stay_out_of_repr() -> None:
+    config = load_config(
+        {
+            **ADDR,
+            "VAULT_TOKEN": SENTINEL + "t",
+            "VAULT_APP_ROLE_ID": SENTINEL,
+            "VAULT_APP_ROLE_SECRET_ID": SENTINEL + "s",
+        }
+    )
+    assert config.uses_approle
+    assert config.token is None
+    assert SENTINEL not in repr(config)
+
+
+def test_address_shown_without_credentials() -> None:
+    config = load_config(
+        {
+            "VAULT_ADDR": f"https://me:{SENTINEL}@vault:8200/",
+            "VAULT_TOKEN": "t",
+            "VAULT_NAMESPACE": "team/",
+        }
+    )
+    assert config.where == "https://vault:8200 (namespace team)"
+
+
+def test_token_forms(tmp_path: Path) -> None:
+    file = tmp_path / "token"
+    file.write_text(SENTINEL + "\n")
+    assert load_token(f"file://{file}") == SENTINEL
+    encoded = base64.b64encode(SENTINEL.encode()).decode()
+    assert load_token(f"base64://{encoded}") == SENTINEL
+    assert load_token(SENTINEL) == SENTINEL
+    assert load_token("  ") is None
+    with pytest.raises(VaultConfigError, match="cannot be read"):
+        load_token(f"file://{tmp_path / 'missing'}")
+    with pytest.raises(VaultConfigError, match="not valid base64") as caught:
+        load_token("base64://" + SENTINEL + "!!")
+    assert SENTINEL not in str(caught.value)
+
+
+def test_ca_forms(tmp_path: Path) -> None:
+    file = tmp_path / "ca.pem"
+    file.write_text(PEM)
+    encoded = base64.b64encode(PEM.encode()).decode()
+    assert load_ca("") is None
+    assert load_ca(str(file)).path == str(file)  # type: ignore[union-attr]
+    assert load_ca(f"file://{file}").path == str(file)  # type: ignore[union-attr]
+    assert load_ca(f"base64://{encoded}").pem == PEM  # type: ignore[union-attr]
+    assert load_ca(encoded).pem == PEM  # type: ignore[union-attr]
+    assert load_ca(PEM).pem == PEM  # type: ignore[union-attr]
+    one_line = PEM.replace("\n", "\\n")  # as a one-line env file holds it
+    assert load_ca(one_line).pem == PEM  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("/no/such/ca.pem", "neither an existing file"),
+        ("file:///no/such/ca.pem", "does not exist"),
+        ("base64://aGVsbG8=", "base64 PEM"),
+        ("aGVsbG8=", "neither an existing file"),
+        ("not a certificate", "neither an existing file"),
+    ],
+)
+def test_bad_ca(value: str, message: str) -> None:
+    with pytest.raises(VaultConfigError, match=message):
+        load_ca(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "verify"),
+    [("true", False), ("1", False), ("YES", False), ("false", True), ("0", True), ("", True)],
+)
+def test_skip_verify(value: str, verify: bool) -> None:
+    assert load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_SKIP_VERIFY": value}).verify is verify
+
+
+def test_bad_skip_verify() -> None:
+    with pytest.raises(VaultConfigError, match="VAULT_SKIP_VERIFY"):
+        load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_SKIP_VERIFY": "maybe"})
