@@ -71,7 +71,8 @@ def main() -> int:
             **aws,
             "VAULT_ADDR": bao.address,
             "VAULT_TOKEN": bao.root_token,
-            "ENV_CONFIG": json.dumps({"tls": {"mode": "verify-full"}})[:-1] + ', "pool_ratio": 1.50}',
+            "ENV_CONFIG": json.dumps({"tls": {"mode": "verify-full"}})[:-1]
+            + ', "pool_ratio": 1.50}',
             **REFERENCES,
         }
         print("References:")

@@ -11,35 +11,61 @@ from importlib import metadata
 
 import pytest
 
-HEAVY = ("boto3", "botocore", "hvac", "requests", "urllib3", "attr", "dotenv")
+HEAVY = ("boto3", "botocore", "hvac", "requests", "urllib3", "attr", "attrs", "dotenv")
+
+# Runs the CLI in-process and reports sys.modules at exit (run's exec would
+# replace the process, so `run` is observed through -X importtime instead).
+REPORTER = """
+import atexit, json, runpy, sys
+atexit.register(lambda: print(json.dumps(sorted(sys.modules)), file=sys.stderr))
+sys.argv = ["envsecrets", *sys.argv[1:]]
+runpy.run_module("envsecrets", run_name="__main__")
+"""
+
+ENV = {"CFG": json.dumps({f"K{i}": i for i in range(20)})} | {
+    f"V{i}": f"_envjson:CFG:K{i}" for i in range(20)
+}
 
 
-def imported_modules(*args: str, env: dict[str, str]) -> set[str]:
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "envsecrets", *args],
-        capture_output=True,
-        text=True,
-        env={"PATH": os.environ["PATH"], **env},
-        check=True,
-    )
-    names = set()
-    for line in result.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip())
-    return names
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
 
 
-def test_every_plugin_is_installed_here() -> None:
+@pytest.fixture(autouse=True)
+def every_plugin_installed() -> None:
     names = {ep.name for ep in metadata.entry_points(group="envsecrets")}
     if not {"aws", "vault", "envjson"} <= names:
         pytest.skip(f"needs every first-party plugin installed, found {sorted(names)}")
 
 
-@pytest.mark.parametrize("command", [("run", "--", "true"), ("check", "--fetch")])
-def test_envjson_runs_import_no_sdk(command: tuple[str, ...]) -> None:
-    env = {"CFG": json.dumps({f"K{i}": i for i in range(20)})}
-    env.update({f"V{i}": f"_envjson:CFG:K{i}" for i in range(20)})
-    modules = imported_modules(*command, env=env)
-    assert "envsecrets_envjson" in modules
-    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
-    assert heavy == []
+@pytest.mark.parametrize("command", [("check", "--fetch"), ("resolve", "-f", "json")])
+def test_envjson_resolutions_import_no_sdk(command: tuple[str, ...]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", REPORTER, *command],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], **ENV},
+        check=True,
+    )
+    modules = set(json.loads(result.stderr.strip().splitlines()[-1]))
+    # Positive control: every plugin's entry module was loaded...
+    assert {"envsecrets_envjson", "envsecrets_aws", "envsecrets_vault"} <= modules
+    # ...yet no SDK came with them.
+    assert heavy(modules) == []
+
+
+def test_run_imports_no_sdk() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "envsecrets", "run", "--", "true"],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], **ENV},
+        check=True,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "envsecrets.resolver" in modules
+    assert heavy(modules) == []

@@ -1,0 +1,407 @@
+"""The ``_aws`` provider: AWS Secrets Manager through boto3.
+
+boto3 is imported when the first secret is fetched, never when this module
+is imported: a run without ``_aws`` references does not pay for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import envsecrets
+from envsecrets import DocumentError, ProviderError
+from envsecrets.provider import FetchResult
+from envsecrets_aws import errors
+from envsecrets_aws.reference import SecretRef, parse_name, split_reference
+from envsecrets_aws.settings import AWSConfigurationError, Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+__all__ = ["AWSProvider"]
+
+log = logging.getLogger(__name__)
+
+#: Most secret ids BatchGetSecretValue accepts in one call.
+BATCH_SIZE = 20
+
+#: Most GetSecretValue calls in flight at once for one batch of names.
+MAX_PARALLEL_GETS = BATCH_SIZE
+
+#: HTTP connections kept per client: the core runs several chunks at once,
+#: each with up to MAX_PARALLEL_GETS requests when batching is denied.
+MAX_POOL_CONNECTIONS = 64
+
+_REDACTED = "<response body redacted by envsecrets-aws: it may hold a secret value>"
+
+
+class AWSProvider(envsecrets.Provider):
+    """Reads secrets from AWS Secrets Manager, 20 per ``BatchGetSecretValue``.
+
+    One client per instance, built on the first fetch and reused; the
+    instance is safe to use from several threads.
+    """
+
+    prefix = "aws"
+    description = "AWS Secrets Manager (_aws:NAME[:KEY], NAME may be an ARN)."
+    max_batch: ClassVar[int] = BATCH_SIZE
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)
+        self._lock = threading.Lock()
+        self._client: SecretsManagerClient | None = None
+        self._settings: Settings | None = None
+        self._closed = False
+        # None: not known yet; False: denied once, never tried again.
+        self._batch_allowed: bool | None = None
+        self._probe: threading.Event | None = None
+
+    # -- references ----------------------------------------------------------
+
+    def split(self, rest: str) -> tuple[str, str | None]:
+        """Split ``NAME[?version]:KEY``; an ARN without KEY stays whole."""
+        return split_reference(rest)
+
+    # -- fetching --------------------------------------------------------------
+
+    def fetch(self, name: str) -> envsecrets.Document:
+        result = self.fetch_many([name])[name]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def fetch_many(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
+        """Fetch *names*: one BatchGetSecretValue for the unversioned ones
+        (or one GetSecretValue each when batching is denied), one
+        GetSecretValue per versioned one."""
+        secrets: dict[str, SecretRef] = {}
+        results: dict[str, FetchResult] = {}
+        for name in dict.fromkeys(names):
+            try:
+                secrets[name] = parse_name(name)
+            except envsecrets.EnvsecretsError as error:
+                results[name] = error
+        if not secrets:
+            return results
+        try:
+            client = self._get_client()
+        except ProviderError as error:
+            results.update(dict.fromkeys(secrets, error))
+            return results
+
+        plain = {name: ref for name, ref in secrets.items() if not ref.versioned}
+        single = {name: ref for name, ref in secrets.items() if ref.versioned}
+        if plain:
+            answered = self._batch(client, plain)
+            results.update(answered)
+            single.update({name: ref for name, ref in plain.items() if name not in answered})
+        results.update(self._get_each(client, single))
+        return results
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+            self._closed = True
+        if client is not None:
+            client.close()
+
+    # -- the client ------------------------------------------------------------
+
+    def _get_client(self) -> SecretsManagerClient:
+        with self._lock:
+            if self._closed:
+                raise ProviderError("the _aws provider is closed")
+            if self._client is None:
+                self._settings = Settings.from_environ(self.environ)
+                self._client = _build_client(self._settings)
+            return self._client
+
+    # -- BatchGetSecretValue ---------------------------------------------------
+
+    def _batch(
+        self, client: SecretsManagerClient, secrets: Mapping[str, SecretRef]
+    ) -> dict[str, FetchResult]:
+        """Fetch *secrets* in one batch call; the names left out of the
+        answer are for GetSecretValue."""
+        if self._settings is not None and not self._settings.batch:
+            return {}
+        with self._lock:
+            allowed, probe = self._batch_allowed, self._probe
+            probing = allowed is None and probe is None
+            if probing:
+                probe = self._probe = threading.Event()
+        if allowed is False:
+            return {}
+        if allowed is None and not probing:
+            # Another chunk is finding out whether batching is allowed; one
+            # AccessDeniedException is enough.
+            assert probe is not None
+            probe.wait()
+            if self._batch_allowed is False:
+                return {}
+        try:
+            return self._batch_call(client, secrets)
+        finally:
+            if probing:
+                assert probe is not None
+                with self._lock:
+                    self._probe = None
+                probe.set()
+
+    def _batch_call(
+        self, client: SecretsManagerClient, secrets: Mapping[str, SecretRef]
+    ) -> dict[str, FetchResult]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        ids = list(dict.fromkeys(ref.secret_id for ref in secrets.values()))
+        try:
+            with _quiet_bodies():
+                response = client.batch_get_secret_value(SecretIdList=ids)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "AccessDeniedException":
+                with self._lock:
+                    self._batch_allowed = False
+                log.info(
+                    "secretsmanager:BatchGetSecretValue is denied; using GetSecretValue "
+                    "for the life of this provider"
+                )
+                return {}
+            if code in {"InvalidParameterException", "ValidationException"}:
+                # One malformed id must not fail its neighbours: ask one by one.
+                log.debug("BatchGetSecretValue rejected the ids (%s)", errors.safe_code(code))
+                return {}
+            return {name: errors.client_error(error, ref) for name, ref in secrets.items()}
+        except BotoCoreError as error:
+            endpoint = client.meta.endpoint_url
+            return {
+                name: errors.transport_error(error, ref, endpoint) for name, ref in secrets.items()
+            }
+        with self._lock:
+            self._batch_allowed = True
+
+        by_id: dict[str, Mapping[str, Any]] = {}
+        for value in response.get("SecretValues", []):
+            for key in (value.get("Name"), value.get("ARN")):
+                if key:
+                    by_id.setdefault(key, value)
+        failed = {
+            item["SecretId"]: item for item in response.get("Errors", []) if "SecretId" in item
+        }
+        results: dict[str, FetchResult] = {}
+        for name, ref in secrets.items():
+            entry: Mapping[str, Any] | None = by_id.get(ref.secret_id)
+            if entry is None:
+                entry = _by_partial_arn(by_id, ref.secret_id)
+            if entry is not None:
+                results[name] = _document(entry, ref)
+            elif ref.secret_id in failed:
+                item = failed[ref.secret_id]
+                results[name] = errors.error_for_code(
+                    item.get("ErrorCode"), ref, item.get("Message", "")
+                )
+            # else: not in the answer at all; GetSecretValue will tell.
+        log.debug(
+            "BatchGetSecretValue: %d ids, %d values, %d errors",
+            len(ids),
+            len(response.get("SecretValues", [])),
+            len(failed),
+        )
+        return results
+
+    # -- GetSecretValue ----------------------------------------------------------
+
+    def _get_each(
+        self, client: SecretsManagerClient, secrets: Mapping[str, SecretRef]
+    ) -> dict[str, FetchResult]:
+        if len(secrets) <= 1:
+            return {name: self._get_one(client, ref) for name, ref in secrets.items()}
+        # Daemon threads, like the core's pool: a request hung past the
+        # resolution deadline must not keep the process alive at exit.
+        results: dict[str, FetchResult] = {}
+        pending = list(secrets.items())
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    name, ref = pending.pop()
+                results[name] = self._get_one(client, ref)
+
+        workers = [
+            threading.Thread(target=work, name="envsecrets-aws-get", daemon=True)
+            for _ in range(min(MAX_PARALLEL_GETS, len(secrets)))
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        return results
+
+    def _get_one(self, client: SecretsManagerClient, secret: SecretRef) -> FetchResult:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            with _quiet_bodies():
+                response = client.get_secret_value(**secret.request())
+        except ClientError as error:
+            return errors.client_error(error, secret)
+        except BotoCoreError as error:
+            return errors.transport_error(error, secret, client.meta.endpoint_url)
+        return _document(response, secret)
+
+
+def _by_partial_arn(
+    by_id: Mapping[str, Mapping[str, Any]], secret_id: str
+) -> Mapping[str, Any] | None:
+    # A partial ARN lacks the "-AbCdEf" suffix AWS appends to the name.
+    if not secret_id.startswith("arn:"):
+        return None
+    for key, entry in by_id.items():
+        if key.startswith(secret_id + "-") and len(key) == len(secret_id) + 7:
+            return entry
+    return None
+
+
+def _document(entry: Mapping[str, Any], secret: SecretRef) -> FetchResult:
+    """The secret string of a GetSecretValue answer or a batch entry."""
+    text = entry.get("SecretString")
+    if isinstance(text, str):
+        return text
+    binary = entry.get("SecretBinary")
+    if isinstance(binary, (bytes, bytearray)):
+        try:
+            return bytes(binary).decode("utf-8")
+        except UnicodeDecodeError:
+            return DocumentError(
+                f"{secret.describe()} holds binary data that is not UTF-8 text; "
+                "envsecrets reads SecretBinary only when it is valid UTF-8"
+            )
+    return ProviderError(f"{errors.SERVICE} returned no value for {secret.describe()}")
+
+
+def _build_client(settings: Settings) -> SecretsManagerClient:
+    """Build the Secrets Manager client (the first and only boto3 import)."""
+    import boto3.session
+    import botocore.session
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError
+
+    _hide_secret_bodies()
+    core = botocore.session.Session()
+    if settings.config_file:
+        core.set_config_variable("config_file", settings.config_file)
+    if settings.credentials_file:
+        core.set_config_variable("credentials_file", settings.credentials_file)
+    if not settings.endpoint_url and _os_endpoint_set():
+        # The agent's environment names no endpoint: ignore one that only
+        # os.environ holds (botocore reads it there).
+        core.set_config_variable("ignore_configured_endpoint_urls", True)
+    try:
+        session = boto3.session.Session(
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=settings.secret_access_key,
+            aws_session_token=settings.session_token,
+            profile_name=settings.profile,
+            botocore_session=core,
+        )
+        # Only the profile's own region, not botocore's environment lookup:
+        # the agent's environment is self.environ, not os.environ.
+        region = settings.region or core.get_scoped_config().get("region")
+    except BotoCoreError as error:
+        raise AWSConfigurationError(
+            f"the AWS configuration could not be loaded ({type(error).__name__})"
+        ) from None
+    if not region:
+        raise AWSConfigurationError(
+            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION "
+            "(or a region in the AWS_PROFILE profile)"
+        )
+    config = Config(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        # total_max_attempts counts the first request; "max_attempts" would not.
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        max_pool_connections=MAX_POOL_CONNECTIONS,
+        user_agent_extra="envsecrets-aws",
+    )
+    try:
+        return session.client(
+            "secretsmanager",
+            region_name=region,
+            endpoint_url=settings.endpoint_url,
+            verify=settings.ca_bundle,
+            config=config,
+        )
+    except (BotoCoreError, ValueError) as error:
+        raise AWSConfigurationError(
+            f"the AWS Secrets Manager client could not be built ({type(error).__name__}); "
+            "check AWS_REGION and AWS_ENDPOINT_URL"
+        ) from None
+
+
+def _os_endpoint_set() -> bool:
+    import os
+
+    return bool(
+        os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or os.environ.get("AWS_ENDPOINT_URL")
+    )
+
+
+_calls = threading.local()
+
+
+@contextlib.contextmanager
+def _quiet_bodies() -> Iterator[None]:
+    """Mark this thread as inside an envsecrets-aws request: botocore parses
+    the answer on the calling thread, so the filter knows whose body it is."""
+    _calls.active = getattr(_calls, "active", 0) + 1
+    try:
+        yield
+    finally:
+        _calls.active -= 1
+
+
+class _SecretBodyFilter(logging.Filter):
+    """Redact botocore's DEBUG dump of a response body that may hold a secret:
+    every body of our own requests (error messages may echo anything), and
+    any body with a SecretString or SecretBinary field."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or not args:
+            return True
+        if getattr(_calls, "active", 0) and str(record.msg).startswith("Response body"):
+            record.args = (_REDACTED,) * len(args)
+        elif any(_holds_secret(arg) for arg in args):
+            record.args = tuple(_REDACTED if _holds_secret(arg) else arg for arg in args)
+        return True
+
+
+def _holds_secret(value: object) -> bool:
+    if isinstance(value, (bytes, bytearray)):
+        return b'"SecretString"' in value or b'"SecretBinary"' in value
+    if isinstance(value, str):
+        return '"SecretString"' in value or '"SecretBinary"' in value
+    return False
+
+
+_filter_lock = threading.Lock()
+
+
+def _hide_secret_bodies() -> None:
+    """Keep secret values out of botocore's DEBUG logs (idempotent).
+
+    botocore logs every response body at DEBUG (``botocore.parsers``); the
+    project promises no secret in any log line at any level.
+    """
+    logger = logging.getLogger("botocore.parsers")
+    with _filter_lock:
+        if not any(isinstance(f, _SecretBodyFilter) for f in logger.filters):
+            logger.addFilter(_SecretBodyFilter())

@@ -1,0 +1,38 @@
+"""The core's provider contract, run against the _aws provider and moto."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+import envsecrets_aws
+from envsecrets.testing import ProviderContract
+from envsecrets_aws import AWSProvider
+
+
+class TestAWSContract(ProviderContract):
+    provider_class = AWSProvider
+    provider_plugin = envsecrets_aws
+
+    @pytest.fixture
+    def contract_environ(self, environ: dict[str, str]) -> Mapping[str, str]:
+        return environ
+
+    @pytest.fixture
+    def contract_secrets(self, sm: Any, unique: Any) -> Mapping[str, object]:
+        literal, document = unique("contract/literal"), unique("contract/json")
+        body = {
+            "user": "admin-user",
+            "port": 5432,
+            "ratio": 1.50,
+            "enabled": True,
+            "none": None,
+            "nested": {"host": "db.internal", "list": [1, 2.50]},
+        }
+        text = json.dumps(body).replace("1.5,", "1.50,").replace("2.5]", "2.50]")
+        sm.create_secret(Name=literal, SecretString="literal-s3cr3t-value")
+        sm.create_secret(Name=document, SecretString=text)
+        return {literal: "literal-s3cr3t-value", document: text}

@@ -1,0 +1,105 @@
+"""`envsecrets new-provider`: the distribution it writes passes its own tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envsecrets.scaffold import write_provider
+
+
+@pytest.mark.parametrize("name", ["", "Cloud", "1cloud", "my-cloud", "my_cloud", "cloud:x", "é"])
+def test_names_outside_the_prefix_grammar_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match=r"\[a-z\]\[a-z0-9\]\*"):
+        write_provider(name, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["aws", "vaultkv2", "envjson"])
+def test_first_party_prefixes_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="envsecrets-"):
+        write_provider(name, tmp_path)
+
+
+def test_an_existing_directory_is_never_overwritten(tmp_path: Path) -> None:
+    existing = tmp_path / "envsecrets-cloud"
+    existing.mkdir()
+    (existing / "pyproject.toml").write_text("mine")
+    with pytest.raises(FileExistsError):
+        write_provider("cloud", tmp_path)
+    assert (existing / "pyproject.toml").read_text() == "mine"
+    assert [path.name for path in existing.iterdir()] == ["pyproject.toml"]
+
+
+def test_writes_a_complete_distribution(tmp_path: Path) -> None:
+    tomllib = pytest.importorskip("tomllib")
+    root = write_provider("cloud2", tmp_path / "new")
+    assert root == tmp_path / "new" / "envsecrets-cloud2"
+    files = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    assert files == [
+        "README.md",
+        "pyproject.toml",
+        "src/envsecrets_cloud2/__init__.py",
+        "src/envsecrets_cloud2/py.typed",
+        "tests/test_contract.py",
+    ]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "envsecrets-cloud2"
+    assert project["project"]["entry-points"]["envsecrets"] == {"cloud2": "envsecrets_cloud2"}
+    assert project["build-system"]["build-backend"] == "hatchling.build"
+    assert any(dep.startswith("envsecrets>=") for dep in project["project"]["dependencies"])
+    assert "@" not in (root / "src/envsecrets_cloud2/__init__.py").read_text().replace(
+        "@envsecrets.hookimpl", ""
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_provider("cloud", tmp_path_factory.mktemp("scaffold"))
+
+
+def test_the_output_passes_its_own_contract_tests(generated: Path) -> None:
+    # Not installed: the module comes from src/ on PYTHONPATH, the contract
+    # registers it as a plugin directly, and only the entry-point check skips.
+    env = {**os.environ, "PYTHONPATH": str(generated / "src")}
+    env.pop("PYTEST_ADDOPTS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs"],
+        cwd=generated,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "18 passed, 1 skipped" in result.stdout, result.stdout
+    assert "not installed as a distribution" in result.stdout
+
+
+def test_the_output_resolves_references(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import envsecrets
+
+    monkeypatch.syspath_prepend(str(generated / "src"))
+    import envsecrets_cloud as module  # type: ignore[import-not-found]
+
+    environ = {"ENVSECRETS_CLOUD_SECRETS": '{"db": {"port": 5432, "ratio": 1.50}, "t": "tok"}'}
+    env = {"PORT": "_cloud:db:port", "RATIO": "_cloud:db:ratio", "T": "_cloud:t"}
+    with envsecrets.Resolver(environ, plugins=[module], entry_points=False) as resolver:
+        assert resolver.resolve(env) == {"PORT": "5432", "RATIO": "1.50", "T": "tok"}
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_the_output_is_lint_clean(generated: Path) -> None:
+    # ruff's defaults, as in a fresh project of the provider's author.
+    for command in (
+        ["ruff", "check", "--isolated", "."],
+        ["ruff", "format", "--isolated", "--check", "."],
+    ):
+        result = subprocess.run(command, cwd=generated, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
