@@ -1,7 +1,6 @@
 """Fewest calls: counted at a proxy in front of the server, not trusted from
 the provider."""
 
-# Fixtures arrive as positional arguments; their count is no smell here.
 # ruff: noqa: PLR0917
 
 from __future__ import annotations

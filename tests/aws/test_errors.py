@@ -2,7 +2,6 @@
 and no secret value (a sentinel) shows anywhere: message, repr, traceback,
 log record at DEBUG."""
 
-# Fixtures arrive as positional arguments; their count is no smell here.
 # ruff: noqa: PLR0917
 
 from __future__ import annotations

@@ -164,3 +164,25 @@ def test_providers_are_built_lazily_once_per_resolver() -> None:
     resolver.resolve({"A": "_count:a", "B": "_count:b"})
     resolver.resolve({"A": "_count:c"})
     assert built == ["x"]
+
+
+def test_providers_of_one_plugin_share_state_within_one_resolver() -> None:
+    class First(envsecrets.Provider):
+        prefix = "first"
+
+        def fetch(self, name: str) -> str:
+            return str(id(self.shared.get_or_create("client", object)))
+
+    class Second(First):
+        prefix = "second"
+
+    class Other(First):
+        prefix = "other"
+
+    env = {"A": "_first:x", "B": "_second:x", "C": "_other:x"}
+    plugins = [DictPlugin(First, Second), DictPlugin(Other)]
+    one = envsecrets.Resolver({}, plugins=plugins, entry_points=False).resolve(env)
+    two = envsecrets.Resolver({}, plugins=plugins, entry_points=False).resolve(env)
+    assert one["A"] == one["B"]  # same plugin, same resolver: one client
+    assert one["C"] != one["A"]  # another plugin: its own
+    assert two["A"] != one["A"]  # another resolver: its own

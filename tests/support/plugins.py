@@ -45,7 +45,7 @@ class DictProvider(envsecrets.Provider):
 
 
 class DictPlugin:
-    """A plugin object registering one provider class."""
+    """A plugin object registering provider classes."""
 
     def __init__(self, *classes: type[envsecrets.Provider]) -> None:
         self.classes = classes

@@ -50,8 +50,8 @@ def test_long_lived_resolver_reuses_its_token(seed: Seed, proxy: LoopbackProxy) 
     assert proxy.count(_is_read) == 3
 
 
-def test_each_prefix_logs_in_once(seed: Seed, proxy: LoopbackProxy) -> None:
-    # Documented choice: one client (and token) per provider, so per prefix.
+def test_both_prefixes_share_one_login(seed: Seed, proxy: LoopbackProxy) -> None:
+    # _vaultkv1 and _vaultkv2 share one client (and token) per resolver.
     env = {
         "A": "_vaultkv1:kv1/legacy:token",
         "B": "_vaultkv1:kv1/team/app:user",
@@ -60,7 +60,7 @@ def test_each_prefix_logs_in_once(seed: Seed, proxy: LoopbackProxy) -> None:
     }
     with resolver(approle_env(proxy.url, seed.approle["service"])) as instance:
         assert instance.resolve(env)["D"] == "kv-user"
-    assert proxy.count(_is_login) == 2
+    assert proxy.count(_is_login) == 1
     assert proxy.count(_is_read) == 4
 
 

@@ -22,7 +22,7 @@ from envsecrets.errors import (
 )
 from envsecrets.grammar import is_reference
 from envsecrets.hooks import hookimpl
-from envsecrets.provider import Document, Provider
+from envsecrets.provider import Document, Provider, SharedState
 from envsecrets.resolver import CheckResult, Reference, Resolver, resolve_env
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "ResolutionError",
     "Resolver",
     "SecretNotFound",
+    "SharedState",
     "__version__",
     "hookimpl",
     "is_reference",

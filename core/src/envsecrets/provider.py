@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import ClassVar, Union
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import wait
+from typing import ClassVar, TypeVar, Union, cast
 
+from envsecrets._pool import DaemonPool
 from envsecrets.errors import ReferenceSyntaxError
+
+T = TypeVar("T")
 
 #: A secret document: a string (maybe JSON text) or an already parsed object.
 Document = Union[str, Mapping[str, object]]
@@ -17,6 +21,28 @@ FetchResult = Union[Document, BaseException]
 
 #: A prefix as the reference grammar allows it (without the underscore).
 PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]*")
+
+
+class SharedState:
+    """Objects the providers of one plugin share within one resolver.
+
+    The Vault plugin serves ``_vaultkv1`` and ``_vaultkv2`` with two provider
+    classes; through this they use one client and log in once per resolver.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._objects: dict[str, object] = {}
+
+    def __repr__(self) -> str:
+        return f"<SharedState keys={sorted(self._objects)}>"
+
+    def get_or_create(self, key: str, factory: Callable[[], T]) -> T:
+        """Return the object stored under *key*, calling *factory* once to make it."""
+        with self._lock:
+            if key not in self._objects:
+                self._objects[key] = factory()
+            return cast(T, self._objects[key])
 
 
 class Provider:
@@ -39,6 +65,10 @@ class Provider:
         #: The agent's environment: configuration comes from here, never
         #: from ``os.environ`` directly.
         self.environ = environ
+        #: State shared with the other providers of the same plugin in the
+        #: same resolver. The core replaces it right after ``__init__``, so
+        #: use it from :meth:`fetch`, not from ``__init__``.
+        self.shared = SharedState()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prefix={self.prefix!r}>"
@@ -78,8 +108,13 @@ class Provider:
         unique = list(dict.fromkeys(names))
         if len(unique) <= 1:
             return {name: self._fetch_or_error(name) for name in unique}
-        with ThreadPoolExecutor(max_workers=min(16, len(unique))) as pool:
-            return dict(zip(unique, pool.map(self._fetch_or_error, unique), strict=True))
+        # Daemon workers: a fetch hung on a dead server cannot hold the
+        # process at exit once the core's deadline has given up on it.
+        pool = DaemonPool(min(16, len(unique)), name=f"envsecrets-{self.prefix}")
+        futures = {name: pool.submit(self._fetch_or_error, name) for name in unique}
+        wait(futures.values())
+        pool.shutdown()
+        return {name: future.result() for name, future in futures.items()}
 
     def _fetch_or_error(self, name: str) -> FetchResult:
         try:

@@ -28,7 +28,7 @@ from envsecrets.errors import (
     ResolutionError,
 )
 from envsecrets.plugins import Registry, load_registry
-from envsecrets.provider import Document, FetchResult, Provider
+from envsecrets.provider import Document, FetchResult, Provider, SharedState
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,7 @@ class Resolver:
         self._entry_points = entry_points
         self._registry: Registry | None = None
         self._providers: dict[str, Provider] = {}
+        self._shared: dict[str, SharedState] = {}  # by plugin name
         self._lock = threading.Lock()
         self._pool = DaemonPool(max_workers)
         self._cache: dict[_SecretId, tuple[float, Document]] = {}
@@ -145,6 +146,7 @@ class Resolver:
                     raise ProviderError(
                         f"the _{prefix} provider could not start ({type(error).__name__})"
                     ) from None
+                instance.shared = self._shared.setdefault(info.plugin, SharedState())
                 self._providers[prefix] = instance
             return instance
 
@@ -201,6 +203,7 @@ class Resolver:
         """Close every provider and drop cached documents."""
         with self._lock:
             providers, self._providers = list(self._providers.values()), {}
+            self._shared.clear()
             self._cache.clear()
             self._closed = True
         self._pool.shutdown()

@@ -28,6 +28,7 @@ envsecrets package, which importing this module loads anyway.
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import logging
 import os
@@ -469,7 +470,10 @@ class ProviderContract:
     def _plugin(self) -> object:
         if self.provider_plugin is not None:
             return self.provider_plugin
-        return sys.modules[self.provider_class.__module__]
+        # The hook lives in the distribution's top-level package, which may
+        # not be the module defining the class (envsecrets_aws.provider).
+        module = self.provider_class.__module__
+        return importlib.import_module(module.partition(".")[0])
 
     def _object_name(self, secrets: Mapping[str, Document]) -> str:
         for name, document in secrets.items():

@@ -1,8 +1,9 @@
 """The ``_vaultkv1`` and ``_vaultkv2`` providers.
 
-Each provider instance (one per prefix per resolver) owns one
-:class:`~envsecrets_vault.client.VaultClient`, built on the first fetch, so
-K distinct paths of one prefix cost K reads plus at most one AppRole login.
+The two providers of one resolver share one
+:class:`~envsecrets_vault.client.VaultClient` (through the core's
+:class:`~envsecrets.SharedState`), built on the first fetch, so K distinct
+paths cost K reads plus at most one AppRole login, whichever prefixes they use.
 hvac and requests are imported on that first fetch, never before.
 """
 
@@ -64,7 +65,11 @@ class VaultProvider(envsecrets.Provider):
             if self._client is None:
                 from envsecrets_vault.client import VaultClient
 
-                self._client = VaultClient(self.config)
+                config = self.config
+                # Both prefixes read one environment, so one client serves both.
+                self._client = self.shared.get_or_create(
+                    f"client:{config.where}", lambda: VaultClient(config)
+                )
             return self._client
 
     def close(self) -> None:
