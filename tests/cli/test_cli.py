@@ -274,3 +274,24 @@ def test_python_dash_m_and_console_script_agree(cli: Runner) -> None:
         [str(script), "--version"], capture_output=True, text=True, env={"PATH": os.environ["PATH"]}
     )
     assert result.stdout == cli("--version").stdout
+
+
+def test_providers_table_has_aligned_columns(cli: Runner) -> None:
+    header, *rows = cli("providers").stdout.splitlines()
+    assert header.split() == ["PREFIX", "DISTRIBUTION", "VERSION", "STATUS", "DESCRIPTION"]
+    envjson = next(row for row in rows if row.startswith("_envjson "))
+    assert envjson.index("envsecrets-envjson") == header.index("DISTRIBUTION")
+    assert envjson.index("JSON object") == header.index("DESCRIPTION")
+
+
+def test_new_provider_writes_a_distribution(cli: Runner, tmp_path: Path) -> None:
+    result = cli("new-provider", "kvdemo", "-d", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    root = tmp_path / "envsecrets-kvdemo"
+    assert (root / "pyproject.toml").is_file()
+    assert "kvdemo" in (root / "pyproject.toml").read_text()
+    again = cli("new-provider", "kvdemo", "-d", str(tmp_path))
+    assert again.returncode == 2
+    bad = cli("new-provider", "Bad-Name", "-d", str(tmp_path))
+    assert bad.returncode == 2
+    assert "Bad-Name" in bad.stderr
