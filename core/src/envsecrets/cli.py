@@ -212,7 +212,11 @@ def _error(message: str) -> None:
 
 
 def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]] | int:
-    """Return (the whole environment, the env files' variables), or an exit code."""
+    """Return (the whole environment, the variables to act on), or an exit code.
+
+    The variables to act on are the env files' when ``-e`` is given, else
+    the whole environment.
+    """
     from_files: dict[str, str] = {}
     if args.env_file:
         from envsecrets.envfiles import read_env_files  # python-dotenv only when needed
@@ -222,7 +226,8 @@ def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, st
         except EnvsecretsError as error:
             _error(str(error))
             return EXIT_USAGE
-    return {**os.environ, **from_files}, from_files
+    env = {**os.environ, **from_files}
+    return env, (from_files if args.env_file else env)
 
 
 def _resolve_or_report(resolver: Resolver, env: Mapping[str, str]) -> dict[str, str] | None:
@@ -269,8 +274,7 @@ def _resolve(args: argparse.Namespace) -> int:
     environment = _environment(args)
     if isinstance(environment, int):
         return environment
-    env, from_files = environment
-    wanted = from_files if args.env_file else env
+    env, wanted = environment
     with Resolver(env, timeout=args.timeout) as resolver:
         resolved = _resolve_or_report(resolver, wanted)
     if resolved is None:
@@ -291,8 +295,7 @@ def _check(args: argparse.Namespace) -> int:
     environment = _environment(args)
     if isinstance(environment, int):
         return environment
-    env, from_files = environment
-    wanted = from_files if args.env_file else env
+    env, wanted = environment
     with Resolver(env, timeout=args.timeout) as resolver:
         results = resolver.check(wanted, fetch=args.fetch)
     if not results:
