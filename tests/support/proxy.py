@@ -48,6 +48,13 @@ class CannedResponse:
 Rule = Callable[[SeenRequest], "CannedResponse | None"]
 
 
+class _Server(ThreadingHTTPServer):
+    # A burst of 100 concurrent connections overflows the default backlog
+    # of 5 and costs a one-second SYN retry.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class LoopbackProxy:
     """Forward HTTP requests to *upstream*, recording each one.
 
@@ -62,7 +69,7 @@ class LoopbackProxy:
         self.rule = rule
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -112,6 +119,9 @@ class LoopbackProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without TCP_NODELAY each
+            # kept-alive request waits ~40 ms on the client's delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: object) -> None:  # quiet
                 pass
