@@ -226,6 +226,11 @@ def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, st
         except EnvsecretsError as error:
             _error(str(error))
             return EXIT_USAGE
+        # No environment can hold a NUL: say so now, not with a crash at exec.
+        holding_nul = [name for name, value in from_files.items() if "\x00" in name + value]
+        if holding_nul:
+            _error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
+            return EXIT_USAGE
     env = {**os.environ, **from_files}
     return env, (from_files if args.env_file else env)
 
@@ -279,6 +284,12 @@ def _resolve(args: argparse.Namespace) -> int:
         resolved = _resolve_or_report(resolver, wanted)
     if resolved is None:
         return EXIT_FAILURE
+    # Plain values come from the environment as is, and os.environ holds
+    # bytes that are not UTF-8 as lone surrogates: no format can write them.
+    unwritable = [name for name, value in resolved.items() if not _is_text(name + value)]
+    if unwritable:
+        _error(f"not valid UTF-8, cannot be written: {', '.join(map(ascii, unwritable))}")
+        return EXIT_FAILURE
     try:
         text = FORMATS[args.format](resolved)
         if args.output:
@@ -289,6 +300,16 @@ def _resolve(args: argparse.Namespace) -> int:
         _error(str(error))
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _is_text(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
+from functools import partial
 
 from envsecrets import grammar, values
 from envsecrets._pool import DaemonPool
@@ -109,6 +110,7 @@ class Resolver:
         self._lock = threading.Lock()
         self._pool = DaemonPool(max_workers)
         self._cache: dict[_SecretId, tuple[float, Document]] = {}
+        self._inflight: dict[_SecretId, Future[FetchResult]] = {}  # cache on: one fetch each
         self._closed = False
 
     def __repr__(self) -> str:
@@ -205,6 +207,7 @@ class Resolver:
             providers, self._providers = list(self._providers.values()), {}
             self._shared.clear()
             self._cache.clear()
+            self._inflight.clear()
             self._closed = True
         self._pool.shutdown()
         for provider in providers:
@@ -241,7 +244,7 @@ class Resolver:
             except EnvsecretsError as error:
                 failures.append(Failure(variable, reference.text, error))
             except RecursionError:
-                deep = ProviderError("the secret is nested too deeply")
+                deep = DocumentError("the secret is nested too deeply")
                 failures.append(Failure(variable, reference.text, deep))
         if failures:
             order = {variable: index for index, variable in enumerate(env)}
@@ -270,6 +273,16 @@ class Resolver:
             raise DocumentError(
                 "the value holds a NUL character, which no environment variable can"
             )
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                # A JSON escape such as "\ud800": no process can receive it,
+                # and printing it would crash.
+                raise DocumentError(
+                    "the value holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape), "
+                    "which is not text"
+                ) from None
         return value
 
     def _value(
@@ -298,29 +311,59 @@ class Resolver:
 
     def _fetch_all(self, ids: set[_SecretId], deadline: float) -> dict[_SecretId, FetchResult]:
         documents: dict[_SecretId, FetchResult] = {}
+        slots: dict[_SecretId, Future[FetchResult]] = {}
         by_prefix: dict[str, list[str]] = {}
-        for prefix, name in sorted(ids):
-            cached = self._cached(prefix, name)
+        owned: dict[_SecretId, Future[FetchResult]] = {}
+        for secret_id in sorted(ids):
+            cached, slot, mine = self._claim(secret_id)
             if cached is not None:
-                documents[(prefix, name)] = cached
+                documents[secret_id] = cached
+            elif not mine:
+                slots[secret_id] = slot  # another resolution is fetching it right now
             else:
-                by_prefix.setdefault(prefix, []).append(name)
-        pending = self._submit(by_prefix)
-        done, late = wait(pending, timeout=max(0.0, deadline - time.monotonic()))
-        for future in done:
-            prefix, chunk = pending[future]
-            documents.update(self._collect(future, prefix, chunk))
-        for future in late:
-            prefix, chunk = pending[future]
-            for name in chunk:
+                owned[secret_id] = slot
+                by_prefix.setdefault(secret_id[0], []).append(secret_id[1])
+        self._submit(by_prefix, owned)
+        slots.update(owned)
+        wait(slots.values(), timeout=max(0.0, deadline - time.monotonic()))
+        for (prefix, name), slot in slots.items():
+            if slot.done():
+                documents[(prefix, name)] = slot.result()
+            else:
                 documents[(prefix, name)] = DeadlineExceeded(
                     f"no answer from the _{prefix} provider for {name!r} before the deadline"
                 )
         return documents
 
-    def _submit(self, by_prefix: Mapping[str, list[str]]) -> dict[_Pending, tuple[str, list[str]]]:
-        """Start the fetches: one per name, or one per chunk for batching providers."""
-        pending: dict[_Pending, tuple[str, list[str]]] = {}
+    def _claim(self, secret_id: _SecretId) -> tuple[Document | None, Future[FetchResult], bool]:
+        """Return (the cached document, the slot its fetch will fill, whether
+        this resolution must fetch it).
+
+        With the cache on, concurrent resolutions share one fetch per secret
+        (single flight): 200 sessions starting at once cost one request each.
+        """
+        slot: Future[FetchResult] = Future()
+        if self.cache_ttl is None:
+            return None, slot, True
+        with self._lock:
+            entry = self._cache.get(secret_id)
+            if entry is not None:
+                expires, document = entry
+                if expires >= time.monotonic():
+                    return document, slot, False
+                del self._cache[secret_id]
+            shared = self._inflight.get(secret_id)
+            if shared is not None:
+                return None, shared, False
+            if not self._closed:
+                self._inflight[secret_id] = slot
+            return None, slot, True
+
+    def _submit(
+        self, by_prefix: Mapping[str, list[str]], slots: Mapping[_SecretId, Future[FetchResult]]
+    ) -> None:
+        """Start the fetches: one per name, or one per chunk for batching
+        providers; each fills the *slots* of its names when it ends."""
         for prefix, names in by_prefix.items():
             provider = self.provider(prefix)  # built during parsing already
             size = max(1, provider.max_batch)
@@ -330,43 +373,30 @@ class Resolver:
                     future = self._pool.submit(_fetch_one, provider, chunk[0])
                 else:
                     future = self._pool.submit(provider.fetch_many, chunk)
-                pending[future] = (prefix, chunk)
-        return pending
+                mine = {name: slots[(prefix, name)] for name in chunk}
+                future.add_done_callback(partial(self._settle, prefix, mine))
 
-    def _collect(
-        self, future: _Pending, prefix: str, chunk: list[str]
-    ) -> dict[_SecretId, FetchResult]:
+    def _settle(
+        self, prefix: str, slots: Mapping[str, Future[FetchResult]], future: _Pending
+    ) -> None:
+        """Hand the outcome of one fetch to its slots, caching documents.
+
+        Runs when the fetch ends, even after its resolution gave up on it.
+        """
         error = future.exception()
         answers: Mapping[str, FetchResult] = {} if error else future.result()
-        collected: dict[_SecretId, FetchResult] = {}
-        for name in chunk:
+        now = time.monotonic()
+        for name, slot in slots.items():
             answer = answers.get(name, error)
             if answer is None:
                 answer = ProviderError(f"the _{prefix} provider returned nothing for {name!r}")
-            collected[(prefix, name)] = answer
-            if not isinstance(answer, BaseException):
-                self._remember(prefix, name, answer)
-        return collected
-
-    def _cached(self, prefix: str, name: str) -> Document | None:
-        if self.cache_ttl is None:
-            return None
-        with self._lock:
-            entry = self._cache.get((prefix, name))
-            if entry is None:
-                return None
-            expires, document = entry
-            if expires < time.monotonic():
-                del self._cache[(prefix, name)]
-                return None
-            return document
-
-    def _remember(self, prefix: str, name: str, document: Document) -> None:
-        if self.cache_ttl is None:
-            return
-        with self._lock:
-            if not self._closed:
-                self._cache[(prefix, name)] = (time.monotonic() + self.cache_ttl, document)
+            if self.cache_ttl is not None:
+                with self._lock:
+                    if not isinstance(answer, BaseException) and not self._closed:
+                        self._cache[(prefix, name)] = (now + self.cache_ttl, answer)
+                    if self._inflight.get((prefix, name)) is slot:
+                        del self._inflight[(prefix, name)]
+            slot.set_result(answer)
 
 
 def _fetch_one(provider: Provider, name: str) -> Mapping[str, FetchResult]:

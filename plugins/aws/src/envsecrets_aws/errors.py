@@ -93,12 +93,17 @@ def safe_code(code: object) -> str:
 
 
 def error_for_code(  # noqa: PLR0911 (one return per error family)
-    code: object, secret: SecretRef, message: object = "", attempts: int = 1
+    code: object,
+    secret: SecretRef,
+    message: object = "",
+    attempts: int = 1,
+    status: int | None = None,
 ) -> ProviderError:
     """Return the error for an AWS error *code* about *secret*.
 
     :param message: the server's message; inspected, never quoted.
     :param attempts: requests made, retries included.
+    :param status: the HTTP status, shown when the code says nothing (a proxy's 429).
     """
     what = secret.describe()
     shown = safe_code(code)
@@ -131,6 +136,8 @@ def error_for_code(  # noqa: PLR0911 (one return per error family)
         return AWSCredentialsError(f"AWS rejected the credentials used to read {what} ({shown})")
     if code in _SERVER:
         return ProviderError(f"{SERVICE} failed to serve {what}{tries} ({shown})")
+    if status and shown != code:  # no AWS error code: the HTTP status is all there is
+        return ProviderError(f"{SERVICE} could not return {what}{tries} (HTTP {status})")
     return ProviderError(f"{SERVICE} could not return {what} ({shown})")
 
 
@@ -140,7 +147,14 @@ def client_error(error: Any, secret: SecretRef) -> ProviderError:
     details = response.get("Error") or {}
     metadata = response.get("ResponseMetadata") or {}
     attempts = int(metadata.get("RetryAttempts") or 0) + 1
-    return error_for_code(details.get("Code"), secret, details.get("Message", ""), attempts)
+    status = metadata.get("HTTPStatusCode")
+    return error_for_code(
+        details.get("Code"),
+        secret,
+        details.get("Message", ""),
+        attempts,
+        status if isinstance(status, int) else None,
+    )
 
 
 def transport_error(  # noqa: PLR0911 (one return per error family)

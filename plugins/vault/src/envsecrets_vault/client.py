@@ -43,11 +43,11 @@ _STATUS_REASONS = {
     "or the token expired or was revoked",
     405: "method not allowed (HTTP 405): is the path on a KV mount?",
     412: "precondition failed (HTTP 412): a standby has not caught up yet",
-    429: f"rate limited (HTTP 429), {transport.RETRIES + 1} attempts",
-    500: f"internal server error (HTTP 500), {transport.RETRIES + 1} attempts",
-    502: f"bad gateway (HTTP 502), {transport.RETRIES + 1} attempts",
-    503: f"Vault is sealed or unavailable (HTTP 503), {transport.RETRIES + 1} attempts",
-    504: f"gateway timeout (HTTP 504), {transport.RETRIES + 1} attempts",
+    429: "rate limited (HTTP 429)",
+    500: "internal server error (HTTP 500)",
+    502: "bad gateway (HTTP 502)",
+    503: "Vault is sealed or unavailable (HTTP 503)",
+    504: "gateway timeout (HTTP 504)",
 }
 
 
@@ -70,7 +70,10 @@ class VaultClient:
 
     def __init__(self, config: VaultConfig) -> None:
         self.config = config
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the hvac client and the closed flag
+        # Serialises logins. Not self._lock: close() must not wait for a
+        # login hung on a dead server (the deadline has given up on it).
+        self._login_lock = threading.Lock()
         self._client: Any = None  # hvac.Client, built on first use
         self._token: str | None = config.token
         self._expires: float | None = None  # monotonic time to log in again
@@ -156,10 +159,21 @@ class VaultClient:
         **kwargs: Any,
     ) -> requests.Response:
         headers = {"X-Vault-Token": token} if token else {}
+        # urllib3 retries up to the headers; a body cut after them surfaces
+        # later, in requests: a GET gets one more try for that too.
+        tries = 2 if method == "get" else 1
         try:
-            response: requests.Response = client.adapter.request(
-                method, url, headers=headers, raise_exception=False, **kwargs
-            )
+            for attempt in range(1, tries + 1):
+                try:
+                    response: requests.Response = client.adapter.request(
+                        method, url, headers=headers, raise_exception=False, **kwargs
+                    )
+                    break
+                except requests.exceptions.ChunkedEncodingError:
+                    if attempt == tries:
+                        raise
+                    log.debug("%s %s at %s: answer cut short, one more try",
+                              method.upper(), shown, self.config.where)  # fmt: skip
         except (requests.RequestException, OSError, ValueError) as error:
             why = transport.reason(error, self.config.timeout)
             # from None: the chained exception holds the request, headers included.
@@ -174,7 +188,7 @@ class VaultClient:
 
     def _token_for_request(self, client: Any) -> tuple[str | None, int]:
         attempts_seen = self._attempts  # read before waiting for the lock
-        with self._lock:
+        with self._login_lock:
             if self.config.uses_approle and self._needs_login():
                 if self._rejected is not None:
                     # Credentials from a fixed environment stay wrong: say
@@ -193,12 +207,12 @@ class VaultClient:
         return self._expires is not None and time.monotonic() >= self._expires
 
     def _login_again(self, client: Any, stale_generation: int) -> None:
-        with self._lock:
+        with self._login_lock:
             if self._generation == stale_generation:  # nobody renewed it meanwhile
                 self._login(client)
 
     def _login(self, client: Any) -> None:
-        """AppRole login; the caller holds the lock."""
+        """AppRole login; the caller holds the login lock."""
         started = time.monotonic()
         try:
             self._token, self._expires = self._approle_login(client, started)
@@ -224,7 +238,9 @@ class VaultClient:
                 f"or the secret ID expired (HTTP {status}): {where}"
             )
         if status != 200:
-            raise VaultAuthError(f"AppRole login failed, {_status_reason(status)}: {where}")
+            # A login answer is never retried (POST): one attempt, say none.
+            reason = _status_reason(status, retried=False)
+            raise VaultAuthError(f"AppRole login failed, {reason}: {where}")
         try:
             auth = response.json().get("auth") or {}
             token = auth["client_token"]
@@ -311,12 +327,16 @@ def _remove(path: str) -> None:
         os.remove(path)
 
 
-def _status_reason(status: int) -> str:
+def _status_reason(status: int, *, retried: bool = True) -> str:
     if status in _STATUS_REASONS:
-        return _STATUS_REASONS[status]
-    if status >= 500:
-        return f"server error (HTTP {status})"
-    return f"unexpected answer (HTTP {status})"
+        reason = _STATUS_REASONS[status]
+    elif status >= 500:
+        reason = f"server error (HTTP {status})"
+    else:
+        reason = f"unexpected answer (HTTP {status})"
+    if retried and status in transport.RETRY_STATUSES:
+        reason += f", {transport.RETRIES + 1} attempts"
+    return reason
 
 
 def _not_found_reason(response: requests.Response, api: ApiPath) -> str:

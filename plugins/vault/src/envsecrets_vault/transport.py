@@ -55,7 +55,7 @@ def build_session(verify: bool | str) -> requests.Session:
     return session
 
 
-def reason(error: Exception, timeout: float) -> str:
+def reason(error: Exception, timeout: float) -> str:  # noqa: PLR0911 (one per failure family)
     """Say why a request failed without quoting the request (no token, no body)."""
     text = str(error)
     cause = getattr(error.args[0], "reason", None) if error.args else None
@@ -72,6 +72,8 @@ def reason(error: Exception, timeout: float) -> str:
     )
     if timed_out and not refused:
         return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection was cut before the whole answer arrived"
     if isinstance(error, requests.exceptions.ConnectionError):
         return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
     if isinstance(error, OSError) and "CA certificate" in text:
