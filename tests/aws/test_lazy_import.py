@@ -1,4 +1,4 @@
-"""boto3 is imported on the first fetch of an _aws reference, never before:
+"""The SDK (botocore) is imported on the first fetch of an _aws reference, never before:
 checked in fresh interpreters, with a positive control."""
 
 from __future__ import annotations
@@ -74,4 +74,4 @@ def test_sdk_imported_only_when_an_aws_secret_is_fetched(
     assert report["provider_built"] == "<AWSProvider prefix='aws'>"
     assert report["after_check"] == []
     assert report["value"] == "the-value"
-    assert report["after_fetch"] == ["boto3", "botocore"]  # the control: the probe can see it
+    assert report["after_fetch"] == ["botocore"]  # the control: the probe can see it

@@ -162,3 +162,24 @@ def test_skip_verify(value: str, verify: bool) -> None:
 def test_bad_skip_verify() -> None:
     with pytest.raises(VaultConfigError, match="VAULT_SKIP_VERIFY"):
         load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_SKIP_VERIFY": "maybe"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, None),
+        ({"HTTPS_PROXY": "http://proxy:3128"}, "http://proxy:3128"),
+        ({"https_proxy": "http://low:3128", "HTTPS_PROXY": "http://up:3128"}, "http://low:3128"),
+        ({"HTTP_PROXY": "http://proxy:3128"}, None),  # VAULT_ADDR is https
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"}, None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com"}, None),
+        ({"HTTPS_PROXY": "http://p:1", "no_proxy": "other.org, *"}, None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "ample.com"}, "http://p:1"),
+    ],
+)
+def test_proxy_comes_from_the_agent_environment(
+    environ: dict[str, str], expected: str | None
+) -> None:
+    from envsecrets_vault.config import proxy_for
+
+    assert proxy_for("https://vault.example.com:8200", environ) == expected

@@ -34,7 +34,7 @@ from envsecrets.provider import Document, FetchResult, Provider, SharedState
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_WORKERS = 16
+DEFAULT_MAX_WORKERS = 32
 
 _SecretId = tuple[str, str]  # (prefix, name)
 _Pending = Future[Mapping[str, FetchResult]]

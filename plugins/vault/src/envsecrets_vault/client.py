@@ -268,7 +268,7 @@ class VaultClient:
 
     def _build(self) -> Any:
         verify = self._verify()
-        session = transport.build_session(verify)
+        session = transport.build_session(verify, self.config.proxy)
         return hvac.Client(
             url=self.config.address,
             token="",  # never the ambient VAULT_TOKEN or ~/.vault-token: we send ours

@@ -56,6 +56,8 @@ class VaultConfig:
     ca: CACert | None = None
     verify: bool = True
     timeout: float = DEFAULT_TIMEOUT
+    #: The HTTP(S) proxy for VAULT_ADDR, from the agent's *_PROXY variables.
+    proxy: str | None = field(default=None, repr=False)
 
     @property
     def uses_approle(self) -> bool:
@@ -105,7 +107,30 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
         ca=load_ca(environ.get("VAULT_CACERT", "")),
         verify=not skip_verify,
         timeout=_timeout(environ.get("VAULT_HTTP_REQ_TIMEOUT", "")),
+        proxy=proxy_for(address, environ),
     )
+
+
+def proxy_for(address: str, environ: Mapping[str, str]) -> str | None:
+    """The proxy the agent's environment names for *address*, honouring NO_PROXY.
+
+    Read here, from the agent's environment, because the HTTP session is told
+    not to read ``os.environ`` (it would also cost a scan of it per request).
+    """
+    parts = urllib.parse.urlsplit(address)
+    scheme = parts.scheme.lower()
+    proxy = environ.get(f"{scheme}_proxy") or environ.get(f"{scheme.upper()}_PROXY")
+    if not proxy:
+        return None
+    host = (parts.hostname or "").lower()
+    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
+    for entry in (item.strip().lower() for item in no_proxy.split(",")):
+        if entry == "*":
+            return None
+        domain = entry.lstrip(".").partition(":")[0]
+        if domain and (host == domain or host.endswith("." + domain)):
+            return None
+    return proxy
 
 
 def _address(value: str) -> str:

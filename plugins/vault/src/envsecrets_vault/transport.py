@@ -17,11 +17,11 @@ RETRIES = 3
 BACKOFF = 0.2
 #: Statuses worth another try: throttled, or a server error that may pass.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Connections kept open to the server (the core runs 16 fetches at once).
-POOL_SIZE = 16
+#: Connections kept open to the server (the core runs 32 fetches at once).
+POOL_SIZE = 32
 
 
-def build_session(verify: bool | str) -> requests.Session:
+def build_session(verify: bool | str, proxy: str | None = None) -> requests.Session:
     """A session that retries GETs on connection errors, 429 and 5xx, with backoff.
 
     POSTs (the AppRole login) are retried on connection errors only: urllib3
@@ -47,6 +47,12 @@ def build_session(verify: bool | str) -> requests.Session:
         raise_on_status=False,  # hand back the last answer; we explain it
     )
     session = requests.Session()
+    # Nothing from os.environ (the agent's environment is the provider's
+    # own): no proxy variables, no REQUESTS_CA_BUNDLE, no ~/.netrc. It also
+    # spares requests two scans of os.environ per request.
+    session.trust_env = False
+    if proxy:
+        session.proxies = {"http": proxy, "https": proxy}
     # As many pooled connections as the core runs fetches at once by default.
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
