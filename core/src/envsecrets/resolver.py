@@ -134,6 +134,9 @@ class Resolver:
 
     def provider(self, prefix: str) -> Provider:
         """Return the provider instance for *prefix*, building it on first use."""
+        instance = self._providers.get(prefix)  # the hot path: no lock
+        if instance is not None and not self._closed:
+            return instance
         info = self.registry.get(prefix)
         with self._lock:
             if self._closed:
