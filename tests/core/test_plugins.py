@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -167,11 +168,14 @@ def test_providers_are_built_lazily_once_per_resolver() -> None:
 
 
 def test_providers_of_one_plugin_share_state_within_one_resolver() -> None:
+    made = itertools.count()
+
     class First(envsecrets.Provider):
         prefix = "first"
 
         def fetch(self, name: str) -> str:
-            return str(id(self.shared.get_or_create("client", object)))
+            # A serial number per created client (ids could be reused).
+            return str(self.shared.get_or_create("client", lambda: next(made)))
 
     class Second(First):
         prefix = "second"
