@@ -138,9 +138,9 @@ CASES = [
     Case("aws", "throttling-twice", transient(2, aws_throttling()), True),
     Case("aws", "cut-mid-body-once", transient(1, Truncate()), True),
     Case("aws", "reset-once", transient(1, Reset()), True),
-    # Five attempts: botocore's random backoff must not land every retry
+    # Eight attempts: botocore's random backoff must not land every retry
     # inside the 0.3 s the server is down.
-    Case("aws", "restart", restart(), True, extra=(("ENVSECRETS_AWS_MAX_ATTEMPTS", "5"),)),
+    Case("aws", "restart", restart(), True, extra=(("ENVSECRETS_AWS_MAX_ATTEMPTS", "8"),)),
     # -- Vault KV v1 + v2 with a token (OpenBao) ---------------------------
     Case("vault", "refused", REFUSED, False, (DEADLINE, "unreachable")),
     Case("vault", "blackhole", always(Blackhole()), False, (DEADLINE,)),
