@@ -1,4 +1,5 @@
-"""One Vault client: hvac over a retrying session, a token, at most one login at a time.
+"""One Vault client: reads over a retrying urllib3 pool, the AppRole login over
+hvac and a retrying session, a token, at most one login at a time.
 
 Imported on the first fetch only (it imports hvac and requests). Every error
 names the request path and the server, never a token, a secret ID or a value.
@@ -21,6 +22,8 @@ from typing import Any
 import hvac
 import hvac.adapters
 import requests
+import urllib3
+import urllib3.exceptions
 
 from envsecrets import ProviderError, SecretNotFound
 from envsecrets.values import parse_json
@@ -75,6 +78,12 @@ class VaultClient:
         # login hung on a dead server (the deadline has given up on it).
         self._login_lock = threading.Lock()
         self._client: Any = None  # hvac.Client, built on first use
+        self._pool: Any = None  # urllib3 pool manager for reads, built with it
+        self._base_headers: dict[str, str] = {}
+        self._ca_path: str | None = None  # a VAULT_CACERT file requests would check
+        self._via_requests = False  # reads go through requests (a SOCKS proxy)
+        self._retry = transport.build_retry()
+        self._timeout = transport.timeout_for(config.timeout)
         self._token: str | None = config.token
         self._expires: float | None = None  # monotonic time to log in again
         self._generation = 0  # bumped at each login
@@ -126,28 +135,90 @@ class VaultClient:
     def _read(self, api: ApiPath) -> Mapping[str, object]:
         client = self._hvac()
         token, generation = self._token_for_request(client)
-        response = self._send(client, "get", api.url, api.describe(), token, params=api.params)
-        if response.status_code == 403 and self.config.uses_approle:
+        status, text = self._get(client, api, token)
+        if status == 403 and self.config.uses_approle:
             log.debug("HTTP 403 for %s at %s: one more login", api.describe(), self.config.where)
             self._login_again(client, generation)
             token, _ = self._token_for_request(client)
-            response = self._send(client, "get", api.url, api.describe(), token, params=api.params)
-        return self._body(response, api)
+            status, text = self._get(client, api, token)
+        return self._body(status, text, api)
 
-    def _body(self, response: requests.Response, api: ApiPath) -> Mapping[str, object]:
-        status = response.status_code
+    def _body(self, status: int, text: str, api: ApiPath) -> Mapping[str, object]:
         where = f"GET {api.describe()} at Vault {self.config.where}"
         if status == 404:
-            raise SecretNotFound(f"{_not_found_reason(response, api)}: {where}")
+            raise SecretNotFound(f"{_not_found_reason(text, api)}: {where}")
         if status != 200:
             raise ProviderError(f"{_status_reason(status)}: {where}")
         try:
-            body = parse_json(response.text)
+            body = parse_json(text)
         except ProviderError:
             body = None
         if not isinstance(body, Mapping):
             raise ProviderError(f"Vault answered with something that is not a JSON object: {where}")
         return body
+
+    def _get(self, client: Any, api: ApiPath, token: str | None) -> tuple[int, str]:
+        """GET *api* through the urllib3 pool: its status and its body as text.
+
+        The same request hvac and requests would send (headers, retries,
+        timeouts, TLS, proxy), without their per-request machinery.
+        """
+        pool = self._pool
+        shown = api.describe()
+        if pool is None:
+            if not self._via_requests:  # closed meanwhile
+                raise ProviderError(f"the Vault client for {self.config.where} is closed")
+            # A SOCKS proxy: through requests, as before.
+            response = self._send(client, "get", api.url, shown, token, params=api.params)
+            return response.status_code, response.text
+        url = self.config.address + api.url
+        if api.version is not None:
+            url += f"?version={api.version}"
+        headers = self._base_headers.copy()
+        if token:
+            headers["X-Vault-Token"] = token
+        # urllib3 retries up to the headers; a body cut after them surfaces
+        # while reading it: one more try for that too.
+        try:
+            if self._ca_path is not None and not os.path.exists(self._ca_path):
+                # requests checks the bundle path before connecting.
+                raise OSError(
+                    "Could not find a suitable TLS CA certificate bundle, "
+                    f"invalid path: {self._ca_path}"
+                )
+            for attempt in (1, 2):
+                answer = pool.urlopen(
+                    "GET",
+                    url,
+                    headers=headers,
+                    retries=self._retry,
+                    timeout=self._timeout,
+                    preload_content=False,
+                )
+                try:
+                    data = answer.read()
+                    break
+                except urllib3.exceptions.ProtocolError:
+                    if attempt == 2:
+                        raise
+                    log.debug("GET %s at %s: answer cut short, one more try",
+                              shown, self.config.where)  # fmt: skip
+                finally:
+                    answer.release_conn()
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as error:
+            why = transport.reason(error, self.config.timeout)
+            # from None: the chained exception may hold the request.
+            raise ProviderError(f"{why}: GET {shown} at Vault {self.config.where}") from None
+        status: int = answer.status
+        log.debug("GET %s at %s: HTTP %d", shown, self.config.where, status)
+        try:
+            return status, data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Never "replace": a mangled byte would become a wrong secret.
+            raise ProviderError(
+                f"Vault answered with bytes that are not UTF-8: GET {shown} at Vault "
+                f"{self.config.where}"
+            ) from None
 
     def _send(
         self,
@@ -269,6 +340,16 @@ class VaultClient:
     def _build(self) -> Any:
         verify = self._verify()
         session = transport.build_session(verify, self.config.proxy)
+        # The headers hvac's RawAdapter and requests would send with a read.
+        headers = dict(requests.utils.default_headers())
+        headers["X-Vault-Request"] = "true"
+        if self.config.namespace:
+            headers["X-Vault-Namespace"] = self.config.namespace
+        self._base_headers = headers
+        self._ca_path = verify if isinstance(verify, str) else None
+        tls = self.config.address.lower().startswith("https:")
+        self._pool = transport.build_pool(verify, self.config.proxy, {}, tls=tls)
+        self._via_requests = self._pool is None
         return hvac.Client(
             url=self.config.address,
             token="",  # never the ambient VAULT_TOKEN or ~/.vault-token: we send ours
@@ -314,9 +395,12 @@ class VaultClient:
         with self._lock:
             self._closed = True
             client, self._client = self._client, None
+            pool, self._pool = self._pool, None
             self._token = None
         if client is not None:
             client.adapter.close()
+        if pool is not None:
+            pool.clear()
         if self._ca_cleanup is not None:
             self._ca_cleanup()
             self._ca_file = None
@@ -339,10 +423,10 @@ def _status_reason(status: int, *, retried: bool = True) -> str:
     return reason
 
 
-def _not_found_reason(response: requests.Response, api: ApiPath) -> str:
+def _not_found_reason(text: str, api: ApiPath) -> str:
     """Tell apart a missing secret from a deleted or destroyed KV v2 version."""
     try:
-        body = json.loads(response.text)
+        body = json.loads(text)
         metadata = body["data"]["metadata"]
         version = metadata.get("version", api.version)
         destroyed = metadata.get("destroyed") is True

@@ -15,6 +15,7 @@ KV v2 (the rules decide alone: no mount probing per read):
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 from dataclasses import dataclass
 
@@ -50,6 +51,10 @@ class ApiPath:
         return f"/v1/{self.path}{suffix}"
 
 
+# Both are pure (an ApiPath is frozen) and run once per reference at split
+# and again per fetch: cached, a repeated NAME costs a lookup. Errors are
+# not cached (they are raised again).
+@functools.lru_cache(maxsize=4096)
 def kv1_path(name: str) -> ApiPath:
     """Map a ``_vaultkv1`` NAME to its API path.
 
@@ -60,6 +65,7 @@ def kv1_path(name: str) -> ApiPath:
     return ApiPath(_clean(name))
 
 
+@functools.lru_cache(maxsize=4096)
 def kv2_path(name: str) -> ApiPath:
     """Map a ``_vaultkv2`` NAME to its API path and version.
 

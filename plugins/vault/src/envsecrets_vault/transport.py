@@ -1,4 +1,5 @@
-"""The HTTP layer under hvac: a requests session with bounded retries, and
+"""The HTTP layer: a requests session with bounded retries (under hvac, for
+the login), a urllib3 pool with the same retries (for reads), and
 plain-words reasons for transport failures.
 
 Imported on the first fetch only: it pulls in requests and urllib3.
@@ -6,7 +7,13 @@ Imported on the first fetch only: it pulls in requests and urllib3.
 
 from __future__ import annotations
 
+import functools
+import os
+import urllib.parse
+from typing import Any
+
 import requests
+import urllib3
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -31,7 +38,24 @@ def build_session(verify: bool | str, proxy: str | None = None) -> requests.Sess
     answer (a pooled connection the server closed, a read timeout) is
     retried once.
     """
-    retry = Retry(
+    session = requests.Session()
+    # Nothing from os.environ (the agent's environment is the provider's
+    # own): no proxy variables, no REQUESTS_CA_BUNDLE, no ~/.netrc. It also
+    # spares requests two scans of os.environ per request.
+    session.trust_env = False
+    if proxy:
+        session.proxies = {"http": proxy, "https": proxy}
+    # As many pooled connections as the core runs fetches at once by default.
+    adapter = HTTPAdapter(max_retries=build_retry(), pool_maxsize=POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.verify = verify
+    return session
+
+
+def build_retry() -> Retry:
+    """The retry policy of both the session and the read pool (see build_session)."""
+    return Retry(
         total=RETRIES,
         connect=RETRIES,
         read=1,  # a GET whose connection dropped (or timed out) gets one more try
@@ -46,23 +70,75 @@ def build_session(verify: bool | str, proxy: str | None = None) -> requests.Sess
         respect_retry_after_header=False,
         raise_on_status=False,  # hand back the last answer; we explain it
     )
-    session = requests.Session()
-    # Nothing from os.environ (the agent's environment is the provider's
-    # own): no proxy variables, no REQUESTS_CA_BUNDLE, no ~/.netrc. It also
-    # spares requests two scans of os.environ per request.
-    session.trust_env = False
-    if proxy:
-        session.proxies = {"http": proxy, "https": proxy}
-    # As many pooled connections as the core runs fetches at once by default.
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=POOL_SIZE)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.verify = verify
-    return session
+
+
+def build_pool(
+    verify: bool | str, proxy: str | None, headers: dict[str, str], *, tls: bool = True
+) -> Any:
+    """A urllib3 pool manager with the TLS, proxy and pool settings of build_session.
+
+    What requests does per request under the session, done once: the same
+    CA bundle (certifi's when *verify* is true, the file or directory when
+    it is a path), the same proxy (with its credentials as
+    Proxy-Authorization), as many connections. Retries and timeouts are
+    given per request. *tls* is false for an ``http://`` server: no TLS
+    context to build then (loading certifi's bundle costs ~45 ms of CPU).
+
+    :return: ``None`` for a SOCKS proxy (reads keep going through requests).
+    """
+    kwargs: dict[str, Any] = {"maxsize": POOL_SIZE, "headers": headers}
+    if verify is False:
+        kwargs["cert_reqs"] = "CERT_NONE"
+    elif verify is True:
+        kwargs["cert_reqs"] = "CERT_REQUIRED"
+        if tls:
+            kwargs["ssl_context"] = _certifi_context()
+        else:  # only read should a redirect lead to https
+            import certifi
+
+            kwargs["ca_certs"] = certifi.where()
+    else:
+        kwargs["cert_reqs"] = "CERT_REQUIRED"
+        kwargs["ca_cert_dir" if os.path.isdir(verify) else "ca_certs"] = verify
+    if not proxy:
+        return urllib3.PoolManager(**kwargs)
+    if proxy.lower().startswith("socks"):
+        return None
+    if "://" not in proxy:
+        proxy = "http://" + proxy
+    parts = urllib.parse.urlsplit(proxy)
+    proxy_headers = None
+    if parts.username:
+        user = urllib.parse.unquote(parts.username)
+        password = urllib.parse.unquote(parts.password or "")
+        proxy_headers = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}")
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **kwargs)
+
+
+@functools.cache
+def _certifi_context() -> Any:
+    """certifi's CA bundle in a TLS context, loaded once per process and shared
+    (an SSLContext is thread-safe once set up)."""
+    import certifi
+    from urllib3.util.ssl_ import create_urllib3_context
+
+    context = create_urllib3_context()
+    context.load_verify_locations(certifi.where())
+    return context
+
+
+def timeout_for(seconds: float) -> urllib3.Timeout:
+    """Connect and read timeouts of *seconds* each, as requests makes of one number."""
+    return urllib3.Timeout(connect=seconds, read=seconds)
 
 
 def reason(error: Exception, timeout: float) -> str:  # noqa: PLR0911 (one per failure family)
-    """Say why a request failed without quoting the request (no token, no body)."""
+    """Say why a request failed without quoting the request (no token, no body).
+
+    *error* comes from requests (the login) or from urllib3 (reads).
+    """
+    if isinstance(error, urllib3.exceptions.HTTPError):
+        return _urllib3_reason(error, timeout)
     text = str(error)
     cause = getattr(error.args[0], "reason", None) if error.args else None
     refused = isinstance(cause, urllib3.exceptions.NewConnectionError)  # a TimeoutError too
@@ -85,4 +161,33 @@ def reason(error: Exception, timeout: float) -> str:  # noqa: PLR0911 (one per f
     if isinstance(error, OSError) and "CA certificate" in text:
         # requests checks the bundle path before connecting.
         return "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+    return f"the request failed ({type(error).__name__})"
+
+
+def _urllib3_reason(error: urllib3.exceptions.HTTPError, timeout: float) -> str:  # noqa: PLR0911
+    """reason() for what urllib3 raises, in the words requests' errors get."""
+    exceptions = urllib3.exceptions
+    cause: BaseException = error
+    if isinstance(error, exceptions.MaxRetryError) and error.reason is not None:
+        cause = error.reason
+    if isinstance(cause, exceptions.SSLError):
+        text = f"{cause} {error}"
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return (
+                "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
+                "that signed the server's certificate)"
+            )
+        return "TLS failure: the TLS handshake failed"
+    refused = isinstance(cause, exceptions.NewConnectionError)  # a TimeoutError too
+    if isinstance(cause, exceptions.TimeoutError) and not refused:
+        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+    if cause is error and isinstance(error, exceptions.ProtocolError):
+        # Raised unwrapped only while reading the body: the answer was cut.
+        return "the connection was cut before the whole answer arrived"
+    if isinstance(error, exceptions.MaxRetryError) and isinstance(cause, exceptions.ResponseError):
+        return "the request failed (RetryError)"
+    if isinstance(error, exceptions.MaxRetryError) or isinstance(
+        cause, (exceptions.ProtocolError, exceptions.ProxyError, exceptions.NewConnectionError)
+    ):
+        return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
     return f"the request failed ({type(error).__name__})"
