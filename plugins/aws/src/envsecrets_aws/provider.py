@@ -60,7 +60,6 @@ class AWSProvider(envsecrets.Provider):
         self._closed = False
         # None: not known yet; False: denied once, never tried again.
         self._batch_allowed: bool | None = None
-        self._probe: threading.Event | None = None
 
     # -- references ----------------------------------------------------------
 
@@ -131,28 +130,12 @@ class AWSProvider(envsecrets.Provider):
         answer are for GetSecretValue."""
         if self._settings is not None and not self._settings.batch:
             return {}
-        with self._lock:
-            allowed, probe = self._batch_allowed, self._probe
-            probing = allowed is None and probe is None
-            if probing:
-                probe = self._probe = threading.Event()
-        if allowed is False:
+        # Every chunk of the first resolution tries the batch at once: the
+        # common case (allowed) then costs one round trip, not two. A caller
+        # without the permission pays one denied call per chunk, once.
+        if self._batch_allowed is False:
             return {}
-        if allowed is None and not probing:
-            # Another chunk is finding out whether batching is allowed; one
-            # AccessDeniedException is enough.
-            assert probe is not None
-            probe.wait()
-            if self._batch_allowed is False:
-                return {}
-        try:
-            return self._batch_call(client, secrets)
-        finally:
-            if probing:
-                assert probe is not None
-                with self._lock:
-                    self._probe = None
-                probe.set()
+        return self._batch_call(client, secrets)
 
     def _batch_call(
         self, client: SecretsManagerClient, secrets: Mapping[str, SecretRef]
