@@ -121,7 +121,7 @@ CASES = [
     Case("aws", "slow-10s", always(Slow(10)), False, (DEADLINE,)),
     Case("aws", "http500", always(Status(500)), False, (DEADLINE, "after 3 attempts")),
     Case("aws", "http503", always(Status(503)), False, (DEADLINE, "after 3 attempts")),
-    Case("aws", "http429", always(Status(429)), False, ("(HTTP 429)",)),
+    Case("aws", "http429", always(Status(429)), False, (DEADLINE, "(HTTP 429)")),
     Case("aws", "throttling", always(aws_throttling()), False, (DEADLINE, "throttled")),
     Case(
         "aws",
