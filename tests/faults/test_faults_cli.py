@@ -160,8 +160,14 @@ CASES = [
         (DEADLINE, "sealed or unavailable (HTTP 503)"),
     ),
     Case("vault", "http429", always(Status(429)), False, (DEADLINE, "rate limited (HTTP 429)")),
-    Case("vault", "cut-mid-body", always(Truncate()), False, ("cut before the whole answer",)),
-    Case("vault", "reset", always(Reset()), False, ("unreachable",)),
+    Case(
+        "vault",
+        "cut-mid-body",
+        always(Truncate()),
+        False,
+        (DEADLINE, "cut before the whole answer"),
+    ),
+    Case("vault", "reset", always(Reset()), False, (DEADLINE, "unreachable")),
     Case("vault", "slow-0.5s", always(Slow(0.5)), True, retries=False),
     Case("vault", "http503-twice", transient(2, Status(503)), True),
     Case("vault", "http500-twice", transient(2, Status(500)), True),
@@ -171,8 +177,12 @@ CASES = [
     Case("vault", "restart", restart(), True),
     # -- Vault with AppRole: the login is a POST, never replayed -----------
     Case("approle", "login-blackhole", on_login(Blackhole()), False, (DEADLINE,)),
-    Case("approle", "login-http503", on_login(Status(503)), False, ("AppRole login failed",)),
-    Case("approle", "login-cut-mid-body", on_login(Truncate()), False, ("AppRole", "cut")),
+    Case(
+        "approle", "login-http503", on_login(Status(503)), False, (DEADLINE, "AppRole login failed")
+    ),
+    Case(
+        "approle", "login-cut-mid-body", on_login(Truncate()), False, (DEADLINE, "AppRole", "cut")
+    ),
     Case("approle", "restart-after-login", restart(only="/v1/secret/"), True),
 ]
 
