@@ -41,6 +41,8 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tests.support.proxy import RequestLog, SeenRequest
+
 __all__ = [
     "AMZ_JSON",
     "Blackhole",
@@ -62,22 +64,10 @@ _MAX_HEADER = 64 * 1024
 
 
 @dataclass(frozen=True)
-class Seen:
-    """One request as it reached the proxy."""
+class Seen(SeenRequest):
+    """One request as it reached the proxy, and the fault that answered it."""
 
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes = field(repr=False)
     fault: str = "Forward"
-
-    @property
-    def operation(self) -> str:
-        """AWS JSON-protocol operation (``GetSecretValue``) or ``METHOD path``."""
-        target = self.headers.get("x-amz-target", "")
-        if target:
-            return target.rpartition(".")[2]
-        return f"{self.method} {urllib.parse.urlsplit(self.path).path}"
 
 
 class Fault:
@@ -157,7 +147,7 @@ def refused_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
-class FaultProxy:
+class FaultProxy(RequestLog):
     """Forward HTTP/1.1 requests to *upstream* (plain http), injecting faults.
 
     :param fault: a :class:`Fault` for every request, or a rule (a callable
@@ -237,23 +227,6 @@ class FaultProxy:
         if self._acceptor is not None:
             self._acceptor.join(5)
             self._acceptor = None
-
-    # -- observing -----------------------------------------------------------
-
-    def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
-    def count(self, predicate: Callable[[Seen], bool] | None = None) -> int:
-        with self._lock:
-            return sum(1 for r in self.requests if predicate is None or predicate(r))
-
-    def operations(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        with self._lock:
-            for request in self.requests:
-                counts[request.operation] = counts.get(request.operation, 0) + 1
-        return counts
 
     # -- serving -------------------------------------------------------------
 

@@ -55,7 +55,36 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class LoopbackProxy:
+class RequestLog:
+    """The requests a proxy saw, and counts of them; shared by the proxies
+    here and in :mod:`tests.support.faultproxy`. A subclass sets
+    :attr:`requests` and :attr:`_lock`."""
+
+    requests: list[SeenRequest]
+    _lock: threading.Lock
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def count(self, predicate: Callable[[SeenRequest], bool] | None = None) -> int:
+        with self._lock:
+            return sum(1 for r in self.requests if predicate is None or predicate(r))
+
+    def operations(self) -> dict[str, int]:
+        """Requests seen, by :attr:`SeenRequest.operation`."""
+        counts: dict[str, int] = {}
+        with self._lock:
+            for request in self.requests:
+                counts[request.operation] = counts.get(request.operation, 0) + 1
+        return counts
+
+    def _record(self, request: SeenRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+
+class LoopbackProxy(RequestLog):
     """Forward HTTP requests to *upstream*, recording each one.
 
     :param delay: seconds added before each request is forwarded (latency).
@@ -93,26 +122,6 @@ class LoopbackProxy:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.requests.clear()
-
-    def count(self, predicate: Callable[[SeenRequest], bool] | None = None) -> int:
-        with self._lock:
-            return sum(1 for r in self.requests if predicate is None or predicate(r))
-
-    def operations(self) -> dict[str, int]:
-        """Requests seen, by :attr:`SeenRequest.operation`."""
-        counts: dict[str, int] = {}
-        with self._lock:
-            for request in self.requests:
-                counts[request.operation] = counts.get(request.operation, 0) + 1
-        return counts
-
-    def _record(self, request: SeenRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
