@@ -58,8 +58,8 @@ class AWSProvider(envsecrets.Provider):
         self._client: SecretsManagerClient | None = None
         self._settings: Settings | None = None
         self._closed = False
-        # None: not known yet; False: denied once, never tried again.
-        self._batch_allowed: bool | None = None
+        # Set once BatchGetSecretValue is denied: never tried again.
+        self._batch_denied = False
 
     # -- references ----------------------------------------------------------
 
@@ -133,7 +133,7 @@ class AWSProvider(envsecrets.Provider):
         # Every chunk of the first resolution tries the batch at once: the
         # common case (allowed) then costs one round trip, not two. A caller
         # without the permission pays one denied call per chunk, once.
-        if self._batch_allowed is False:
+        if self._batch_denied:
             return {}
         return self._batch_call(client, secrets)
 
@@ -149,8 +149,7 @@ class AWSProvider(envsecrets.Provider):
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code == "AccessDeniedException":
-                with self._lock:
-                    self._batch_allowed = False
+                self._batch_denied = True
                 log.info(
                     "secretsmanager:BatchGetSecretValue is denied; using GetSecretValue "
                     "for the life of this provider"
@@ -166,9 +165,6 @@ class AWSProvider(envsecrets.Provider):
             return {
                 name: errors.transport_error(error, ref, endpoint) for name, ref in secrets.items()
             }
-        with self._lock:
-            self._batch_allowed = True
-
         by_id: dict[str, Mapping[str, Any]] = {}
         for value in response.get("SecretValues", []):
             for key in (value.get("Name"), value.get("ARN")):
