@@ -459,7 +459,10 @@ def test_success_logs_no_value(
     bodies = [
         r for r in caplog.records if r.name == "botocore.parsers" and "Response body" in r.msg
     ]
-    assert len(bodies) == 2, "botocore did log both response bodies, redacted"
+    # The control: botocore logged the bodies of both requests (batch and
+    # versioned Get). In the integration run a fetch abandoned by an earlier
+    # test's deadline may finish now and log one more; it is checked below too.
+    assert len(bodies) >= 2, "botocore did log both response bodies, redacted"
     assert sentinel not in caplog.text
     for record in caplog.records:
         assert sentinel not in record.getMessage()
