@@ -43,25 +43,12 @@ def _moto_main(conn: Connection) -> None:
 
 
 def _proxy_main(conn: Connection, upstreams: dict[str, str], delay: float) -> None:
-    import socketserver
+    # Not tests.support.proxy.LoopbackProxy: its thread per connection and
+    # new upstream connection per request cost ~1 ms of CPU per request,
+    # which a small machine takes from the client under test.
+    from benchmarks.latency_proxy import LatencyProxy
 
-    from tests.support.proxy import LoopbackProxy
-
-    # The proxy answers in two writes (headers, then body). On a kept-alive
-    # connection Nagle's algorithm holds the body until the client ACKs the
-    # headers, and the client delays that ACK by up to 40 ms: every request
-    # after a connection's first would pay ~40 ms on top of the configured
-    # delay. TCP_NODELAY on the proxy's sockets removes that artefact; it
-    # only matters to clients that reuse connections (all but
-    # vault-env-loader). Proposed upstream: disable_nagle_algorithm = True
-    # on the handler in tests/support/proxy.py.
-    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
-    # listen(5), socketserver's default, overflows when a client opens more
-    # than a handful of connections at once; a dropped SYN costs a 1 s
-    # retransmit. Proposed upstream too (request_queue_size on the server).
-    socketserver.TCPServer.request_queue_size = 128
-
-    proxies = {name: LoopbackProxy(url, delay=delay).start() for name, url in upstreams.items()}
+    proxies = {name: LatencyProxy(url, delay=delay).start() for name, url in upstreams.items()}
     conn.send({name: proxy.url for name, proxy in proxies.items()})
     while True:
         command, name = conn.recv()
@@ -88,7 +75,7 @@ def _cpu_of(pid: int) -> float:
 
 
 class Servers:
-    """moto, OpenBao, and a LoopbackProxy with *delay* in front of each."""
+    """moto, OpenBao, and a LatencyProxy with *delay* in front of each."""
 
     def __init__(self, delay: float = 0.02) -> None:
         self.delay = delay

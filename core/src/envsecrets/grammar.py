@@ -31,12 +31,17 @@ class RawReference:
 
 def parse(value: str) -> RawReference | None:
     """Return the reference held in *value*, or ``None`` for a plain value."""
+    parts = split(value)
+    return None if parts is None else RawReference(*parts)
+
+
+def split(value: str) -> tuple[str, str] | None:
+    """Return (prefix, rest) of the reference held in *value*, or ``None``
+    for a plain value; :func:`parse` without the object, for hot loops."""
     if not value.startswith("_"):  # fast path: most values are plain
         return None
     match = _REFERENCE.fullmatch(value)
-    if match is None:
-        return None
-    return RawReference(prefix=match[1], rest=match[2])
+    return None if match is None else (match[1], match[2])
 
 
 def is_reference(value: str) -> bool:

@@ -133,10 +133,9 @@ def load_registry(
     failures: list[PluginFailure] = []
     origins: dict[str, tuple[str | None, str | None]] = {}
     if entry_points:
-        for entry_point in _entry_points(tuple(sys.path)):
+        for entry_point, distribution, version in _entry_points(tuple(sys.path)):
             if manager.is_blocked(entry_point.name):
                 continue
-            distribution, version = _distribution_of(entry_point)
             try:
                 plugin = entry_point.load()
                 manager.register(plugin, name=entry_point.name)
@@ -179,12 +178,16 @@ def load_registry(
     return Registry(providers, tuple(failures), conflicts, disabled)
 
 
+_EntryPoint = tuple[metadata.EntryPoint, "str | None", "str | None"]
+
+
 @functools.lru_cache(maxsize=4)
-def _entry_points(path: tuple[str, ...]) -> tuple[metadata.EntryPoint, ...]:
-    """The ``envsecrets`` entry points on *path*, scanned once per process
-    and path: a long-lived agent builds many resolvers, and each scan reads
-    the metadata of every installed distribution (~10 ms)."""
-    return tuple(metadata.entry_points(group=NAME))
+def _entry_points(path: tuple[str, ...]) -> tuple[_EntryPoint, ...]:
+    """The ``envsecrets`` entry points on *path* with the name and version of
+    their distributions, scanned once per process and path: a long-lived
+    agent builds many resolvers, and each scan reads the metadata of every
+    installed distribution (~10 ms)."""
+    return tuple((ep, *_distribution_of(ep)) for ep in metadata.entry_points(group=NAME))
 
 
 def _check_provider_class(cls: object) -> None:

@@ -110,7 +110,7 @@ class Provider:
             return {name: self._fetch_or_error(name) for name in unique}
         # Daemon workers: a fetch hung on a dead server cannot hold the
         # process at exit once the core's deadline has given up on it.
-        pool = DaemonPool(min(16, len(unique)), name=f"envsecrets-{self.prefix}")
+        pool = DaemonPool(min(16, len(unique)))
         futures = {name: pool.submit(self._fetch_or_error, name) for name in unique}
         wait(futures.values())
         pool.shutdown()

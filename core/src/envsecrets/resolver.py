@@ -160,13 +160,14 @@ class Resolver:
 
         :raise EnvsecretsError: for a bad reference or an unknown prefix.
         """
-        raw = grammar.parse(text)
-        if raw is None:
+        parts = grammar.split(text)
+        if parts is None:
             return None
-        name, key = self.provider(raw.prefix).split(raw.rest)
+        prefix, rest = parts
+        name, key = self.provider(prefix).split(rest)
         if not name:
             raise ReferenceSyntaxError("the secret name is empty")
-        return Reference(text, raw.prefix, name, key)
+        return Reference(text, prefix, name, key)
 
     # -- public operations -------------------------------------------------
 
@@ -294,23 +295,31 @@ class Resolver:
         documents: Mapping[_SecretId, FetchResult],
         parsed: dict[_SecretId, object],
     ) -> str:
-        document = documents[reference.secret_id]
+        secret_id = reference.secret_id
+        key = reference.key
+        if key is not None:
+            # The hot path: a key of a document already parsed for an
+            # earlier reference to the same secret.
+            obj = parsed.get(secret_id)
+            if obj is not None and not isinstance(obj, EnvsecretsError):
+                return values.render(values.lookup(obj, key))  # type: ignore[arg-type]
+        document = documents[secret_id]
         if isinstance(document, BaseException):
             raise _as_error(document, reference.prefix)
-        if reference.key is None:
+        if key is None:
             if isinstance(document, str):
                 return document
             return values.render(document)
-        if reference.secret_id not in parsed:
+        if secret_id not in parsed:
             try:
-                parsed[reference.secret_id] = values.as_object(document)
+                parsed[secret_id] = values.as_object(document)
             except EnvsecretsError as error:
-                parsed[reference.secret_id] = error
-        obj = parsed[reference.secret_id]
+                parsed[secret_id] = error
+        obj = parsed[secret_id]
         if isinstance(obj, EnvsecretsError):
             raise obj
         assert isinstance(obj, Mapping)
-        return values.render(values.lookup(obj, reference.key))
+        return values.render(values.lookup(obj, key))
 
     def _fetch_all(self, ids: set[_SecretId], deadline: float) -> dict[_SecretId, FetchResult]:
         documents: dict[_SecretId, FetchResult] = {}

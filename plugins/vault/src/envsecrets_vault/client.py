@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import time
+import urllib.parse
 import weakref
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -27,7 +28,7 @@ import urllib3.exceptions
 
 from envsecrets import ProviderError, SecretNotFound
 from envsecrets.values import parse_json
-from envsecrets_vault import transport
+from envsecrets_vault import http11, transport
 from envsecrets_vault.config import VaultConfig
 from envsecrets_vault.paths import ApiPath
 
@@ -78,7 +79,11 @@ class VaultClient:
         # login hung on a dead server (the deadline has given up on it).
         self._login_lock = threading.Lock()
         self._client: Any = None  # hvac.Client, built on first use
-        self._pool: Any = None  # urllib3 pool manager for reads, built with it
+        self._reads: http11.Pool | None = None  # reads, without a proxy
+        self._reads_error: str | None = None  # why that pool could not be built
+        self._target_prefix = ""  # the path of VAULT_ADDR, before /v1/...
+        self._direct_headers: dict[str, str] = {}
+        self._pool: Any = None  # urllib3 pool manager for reads through a proxy
         self._base_headers: dict[str, str] = {}
         self._ca_path: str | None = None  # a VAULT_CACERT file requests would check
         self._via_requests = False  # reads go through requests (a SOCKS proxy)
@@ -158,19 +163,44 @@ class VaultClient:
         return body
 
     def _get(self, client: Any, api: ApiPath, token: str | None) -> tuple[int, str]:
-        """GET *api* through the urllib3 pool: its status and its body as text.
+        """GET *api*: its status and its body as text.
 
+        Through the direct pool (:mod:`envsecrets_vault.http11`) unless a
+        proxy is set: then through urllib3, or requests for a SOCKS proxy.
         The same request hvac and requests would send (headers, retries,
-        timeouts, TLS, proxy), without their per-request machinery.
+        timeouts, TLS), without their per-request machinery.
         """
-        pool = self._pool
         shown = api.describe()
-        if pool is None:
-            if not self._via_requests:  # closed meanwhile
-                raise ProviderError(f"the Vault client for {self.config.where} is closed")
-            # A SOCKS proxy: through requests, as before.
+        if self._ca_path is not None and not os.path.exists(self._ca_path):
+            # As requests checks the bundle path before connecting.
+            raise ProviderError(
+                "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded: "
+                f"GET {shown} at Vault {self.config.where}"
+            )
+        if self._reads is not None:
+            status, data = self._get_direct(self._reads, api, token)
+        elif self._reads_error is not None:
+            raise ProviderError(f"{self._reads_error}: GET {shown} at Vault {self.config.where}")
+        elif self._pool is not None:
+            status, data = self._get_proxied(self._pool, api, token)
+        elif self._via_requests:  # a SOCKS proxy
             response = self._send(client, "get", api.url, shown, token, params=api.params)
             return response.status_code, response.text
+        else:  # closed meanwhile
+            raise ProviderError(f"the Vault client for {self.config.where} is closed")
+        log.debug("GET %s at %s: HTTP %d", shown, self.config.where, status)
+        try:
+            return status, data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Never "replace": a mangled byte would become a wrong secret.
+            raise ProviderError(
+                f"Vault answered with bytes that are not UTF-8: GET {shown} at Vault "
+                f"{self.config.where}"
+            ) from None
+
+    def _get_proxied(self, pool: Any, api: ApiPath, token: str | None) -> tuple[int, bytes]:
+        """GET *api* through the urllib3 pool (a proxy is set)."""
+        shown = api.describe()
         url = self.config.address + api.url
         if api.version is not None:
             url += f"?version={api.version}"
@@ -180,12 +210,6 @@ class VaultClient:
         # urllib3 retries up to the headers; a body cut after them surfaces
         # while reading it: one more try for that too.
         try:
-            if self._ca_path is not None and not os.path.exists(self._ca_path):
-                # requests checks the bundle path before connecting.
-                raise OSError(
-                    "Could not find a suitable TLS CA certificate bundle, "
-                    f"invalid path: {self._ca_path}"
-                )
             for attempt in (1, 2):
                 answer = pool.urlopen(
                     "GET",
@@ -196,7 +220,7 @@ class VaultClient:
                     preload_content=False,
                 )
                 try:
-                    data = answer.read()
+                    data: bytes = answer.read()
                     break
                 except urllib3.exceptions.ProtocolError:
                     if attempt == 2:
@@ -210,15 +234,49 @@ class VaultClient:
             # from None: the chained exception may hold the request.
             raise ProviderError(f"{why}: GET {shown} at Vault {self.config.where}") from None
         status: int = answer.status
-        log.debug("GET %s at %s: HTTP %d", shown, self.config.where, status)
-        try:
-            return status, data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Never "replace": a mangled byte would become a wrong secret.
-            raise ProviderError(
-                f"Vault answered with bytes that are not UTF-8: GET {shown} at Vault "
-                f"{self.config.where}"
-            ) from None
+        return status, data
+
+    def _get_direct(self, reads: http11.Pool, api: ApiPath, token: str | None) -> tuple[int, bytes]:
+        """GET *api* through the direct pool, with the retries of the urllib3
+        path: up to RETRIES more tries for a failed connect or a retryable
+        status (with backoff), one more for an answer cut or timed out."""
+        shown = api.describe()
+        target = self._target_prefix + api.url
+        if api.version is not None:
+            target += f"?version={api.version}"
+        headers = self._direct_headers
+        if token:
+            headers = {**headers, "X-Vault-Token": token}
+        retries = read_retries = 0
+        while True:
+            try:
+                status, data = reads.get(target, headers)
+            except http11.HTTPError as error:
+                timed_out = isinstance(error, http11.Timeout) and error.sent
+                read_error = timed_out or (
+                    isinstance(error, http11.CutShort) and not error.before_answer
+                )
+                retryable = not isinstance(
+                    error, (http11.TLSError, http11.BadAnswer, http11.BadRequest)
+                )
+                if read_error:
+                    retryable = read_retries < 1
+                    read_retries += 1
+                if not retryable or retries >= transport.RETRIES:
+                    why = transport.direct_reason(error, self.config.timeout)
+                    raise ProviderError(
+                        f"{why}: GET {shown} at Vault {self.config.where}"
+                    ) from None
+                retries += 1
+                log.debug("GET %s at %s: %s, try %d", shown, self.config.where, error, retries + 1)
+            else:
+                if status not in transport.RETRY_STATUSES or retries >= transport.RETRIES:
+                    break
+                retries += 1
+                log.debug("GET %s at %s: HTTP %d, try %d",
+                          shown, self.config.where, status, retries + 1)  # fmt: skip
+            time.sleep(transport.backoff(retries))
+        return status, data
 
     def _send(
         self,
@@ -348,8 +406,11 @@ class VaultClient:
         self._base_headers = headers
         self._ca_path = verify if isinstance(verify, str) else None
         tls = self.config.address.lower().startswith("https:")
-        self._pool = transport.build_pool(verify, self.config.proxy, {}, tls=tls)
-        self._via_requests = self._pool is None
+        if self.config.proxy:
+            self._pool = transport.build_pool(verify, self.config.proxy, {}, tls=tls)
+            self._via_requests = self._pool is None
+        else:
+            self._build_direct(verify, tls, headers)
         return hvac.Client(
             url=self.config.address,
             token="",  # never the ambient VAULT_TOKEN or ~/.vault-token: we send ours
@@ -359,6 +420,30 @@ class VaultClient:
             session=session,
             adapter=hvac.adapters.RawAdapter,
             namespace=self.config.namespace,
+        )
+
+    def _build_direct(self, verify: bool | str, tls: bool, headers: Mapping[str, str]) -> None:
+        """The direct read pool (:mod:`envsecrets_vault.http11`), or why not."""
+        parts = urllib.parse.urlsplit(self.config.address)
+        self._target_prefix = parts.path.rstrip("/")
+        # No Accept-Encoding: the direct pool reads bodies as sent, uncompressed.
+        self._direct_headers = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() not in {"accept-encoding", "connection"}
+        }
+        try:
+            context = transport.tls_context(verify) if tls else None
+            port = parts.port or (443 if tls else 80)
+        except (OSError, ValueError):
+            self._reads_error = "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+            return
+        self._reads = http11.Pool(
+            parts.hostname or "",
+            port,
+            ssl_context=context,
+            timeout=self.config.timeout,
+            maxsize=transport.POOL_SIZE,
         )
 
     def _verify(self) -> bool | str:
@@ -396,11 +481,14 @@ class VaultClient:
             self._closed = True
             client, self._client = self._client, None
             pool, self._pool = self._pool, None
+            reads, self._reads = self._reads, None
             self._token = None
         if client is not None:
             client.adapter.close()
         if pool is not None:
             pool.clear()
+        if reads is not None:
+            reads.close()
         if self._ca_cleanup is not None:
             self._ca_cleanup()
             self._ca_file = None

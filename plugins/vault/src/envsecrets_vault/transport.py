@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import ssl
 import urllib.parse
 from typing import Any
 
@@ -18,9 +19,12 @@ import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from envsecrets_vault import http11
+
 #: Attempts after the first one, for connection errors and retryable statuses.
 RETRIES = 3
-#: Sleep between attempts grows as BACKOFF * 2**n seconds (0.2, 0.4, 0.8).
+#: Sleep before retry n is BACKOFF * 2**(n-1) seconds after the first, as
+#: urllib3 does: 0, 0.4, 0.8.
 BACKOFF = 0.2
 #: Statuses worth another try: throttled, or a server error that may pass.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -127,6 +131,33 @@ def _certifi_context() -> Any:
     return context
 
 
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """The TLS context of the direct read pool, checking what requests checks.
+
+    *verify*: true for certifi's bundle (loaded once per process), a CA file
+    or directory, or false for no verification at all (VAULT_SKIP_VERIFY).
+
+    :raise OSError: when the CA file cannot be read or holds no certificate.
+    """
+    if verify is True:
+        return _certifi_default_context()
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
+@functools.cache
+def _certifi_default_context() -> ssl.SSLContext:
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 def timeout_for(seconds: float) -> urllib3.Timeout:
     """Connect and read timeouts of *seconds* each, as requests makes of one number."""
     return urllib3.Timeout(connect=seconds, read=seconds)
@@ -162,6 +193,32 @@ def reason(error: Exception, timeout: float) -> str:  # noqa: PLR0911 (one per f
         # requests checks the bundle path before connecting.
         return "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
     return f"the request failed ({type(error).__name__})"
+
+
+def direct_reason(error: http11.HTTPError, timeout: float) -> str:  # noqa: PLR0911
+    """reason() for what the direct read pool raises, in the same words."""
+    if isinstance(error, http11.TLSError):
+        if error.verify_failed:
+            return (
+                "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
+                "that signed the server's certificate)"
+            )
+        return "TLS failure: the TLS handshake failed"
+    if isinstance(error, http11.Timeout):
+        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+    if isinstance(error, http11.CutShort) and not error.before_answer:
+        return "the connection was cut before the whole answer arrived"
+    if isinstance(error, http11.BadAnswer):
+        return "the answer is not well-formed HTTP"
+    if isinstance(error, http11.BadRequest):
+        return "the request cannot be sent: the token or VAULT_NAMESPACE is not Latin-1 text"
+    return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
+
+
+def backoff(retry: int) -> float:
+    """Seconds to sleep before retry number *retry* (1, 2, 3): as urllib3's
+    Retry with BACKOFF does, no sleep before the first retry."""
+    return 0.0 if retry <= 1 else min(2.0, BACKOFF * 2 ** (retry - 1))
 
 
 def _urllib3_reason(error: urllib3.exceptions.HTTPError, timeout: float) -> str:  # noqa: PLR0911
