@@ -2,8 +2,10 @@
 
 botocore is imported when the first secret is fetched, never when this
 module is imported: a run without ``_aws`` references does not pay for it.
-Clients come from a process-wide botocore session, so a new resolver builds
-its client in milliseconds (boto3 itself is never imported).
+Clients come from a process-wide botocore session and are themselves shared
+process-wide, per complete set of settings: a new resolver with the settings
+of an earlier one reuses its client and kept-alive connections (boto3 itself
+is never imported).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -38,13 +41,17 @@ MAX_PARALLEL_GETS = BATCH_SIZE
 #: each with up to MAX_PARALLEL_GETS requests when batching is denied.
 MAX_POOL_CONNECTIONS = 64
 
+#: Clients kept for reuse by later providers, one per distinct Settings.
+MAX_CLIENTS = 8
+
 _REDACTED = "<response body redacted by envsecrets-aws: it may hold a secret value>"
 
 
 class AWSProvider(envsecrets.Provider):
     """Reads secrets from AWS Secrets Manager, 20 per ``BatchGetSecretValue``.
 
-    One client per instance, built on the first fetch and reused; the
+    The client is taken on the first fetch from a process-wide cache shared
+    with every other instance built with the same settings, and reused; the
     instance is safe to use from several threads.
     """
 
@@ -104,11 +111,11 @@ class AWSProvider(envsecrets.Provider):
         return results
 
     def close(self) -> None:
+        # The client is shared (see _shared_client): other providers may be
+        # using it, so drop this provider's reference and never close it.
         with self._lock:
-            client, self._client = self._client, None
+            self._client = None
             self._closed = True
-        if client is not None:
-            client.close()
 
     # -- the client ------------------------------------------------------------
 
@@ -118,7 +125,7 @@ class AWSProvider(envsecrets.Provider):
                 raise ProviderError("the _aws provider is closed")
             if self._client is None:
                 self._settings = Settings.from_environ(self.environ)
-                self._client = _build_client(self._settings)
+                self._client = _shared_client(self._settings)
             return self._client
 
     # -- BatchGetSecretValue ---------------------------------------------------
@@ -269,22 +276,61 @@ def _document(entry: Mapping[str, Any], secret: SecretRef) -> FetchResult:
 
 #: botocore sessions by configuration source, shared by every provider in the
 #: process: building a session's loaders and models costs ~75 ms of CPU, a
-#: client from a warm session ~4 ms. Credentials are never stored in them:
+#: client from a warm session ~4-8 ms. Credentials are never stored in them:
 #: they go to each client.
-_SESSIONS: dict[tuple[str | None, str | None, str | None, bool], Any] = {}
-#: botocore sessions are not thread-safe: build clients one at a time.
+_SESSIONS: OrderedDict[tuple[str | None, str | None, str | None, bool], Any] = OrderedDict()
+#: Sessions kept, least recently used dropped first: each holds ~28,000
+#: objects (models, loaders), and an agent may see many config files.
+MAX_SESSIONS = 8
+#: botocore sessions are not thread-safe: build clients one at a time. Also
+#: guards _CLIENTS.
 _SESSIONS_LOCK = threading.Lock()
 
+#: Secrets Manager clients shared by every provider in the process, least
+#: recently used first, at most MAX_CLIENTS: building one costs ~8 ms of CPU
+#: even from a warm session, and a long-lived agent builds a resolver per
+#: session it opens, which then also reuses the kept-alive connections.
+#: The key is the complete Settings (every field shapes the client: region,
+#: endpoint, credentials, files, CA bundle, timeouts, attempts), plus whether
+#: an endpoint that only os.environ names is ignored. Settings keeps the
+#: credentials out of its repr. botocore clients are thread-safe; an evicted
+#: client is dropped, not closed, since a provider may still be using it
+#: (urllib3 closes its connections when it is collected).
+_CLIENTS: OrderedDict[tuple[Settings, bool], SecretsManagerClient] = OrderedDict()
 
-def _botocore_session(settings: Settings) -> Any:
-    import botocore.session
 
+def _shared_client(settings: Settings) -> SecretsManagerClient:
+    """The process-wide client for *settings*, built on first use."""
+    ignore_endpoints = _ignore_endpoints(settings)
+    key = (settings, ignore_endpoints)
+    with _SESSIONS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is not None:
+            _CLIENTS.move_to_end(key)
+            return client
+        client = _build_client(settings, ignore_endpoints)
+        if MAX_CLIENTS > 0:
+            _CLIENTS[key] = client
+            while len(_CLIENTS) > MAX_CLIENTS:
+                _CLIENTS.popitem(last=False)
+        return client
+
+
+def _ignore_endpoints(settings: Settings) -> bool:
     # The agent's environment names no endpoint: ignore one that only
     # os.environ holds (botocore reads it there).
-    ignore_endpoints = not settings.endpoint_url and _os_endpoint_set()
+    return not settings.endpoint_url and _os_endpoint_set()
+
+
+def _botocore_session(settings: Settings, ignore_endpoints: bool) -> Any:
+    """The session for *settings*; call with _SESSIONS_LOCK held."""
+    import botocore.session
+
     key = (settings.config_file, settings.credentials_file, settings.profile, ignore_endpoints)
     session = _SESSIONS.get(key)
-    if session is None:
+    if session is not None:
+        _SESSIONS.move_to_end(key)
+    else:
         session = botocore.session.Session(profile=settings.profile)
         if settings.config_file:
             session.set_config_variable("config_file", settings.config_file)
@@ -292,12 +338,23 @@ def _botocore_session(settings: Settings) -> Any:
             session.set_config_variable("credentials_file", settings.credentials_file)
         if ignore_endpoints:
             session.set_config_variable("ignore_configured_endpoint_urls", True)
+        # Nothing here reads a timestamp (CreatedDate), and botocore's parser
+        # (dateutil, local time zone) costs ~40 µs a secret: keep them raw.
+        parsers = session.get_component("response_parser_factory")
+        parsers.set_parser_defaults(timestamp_parser=_raw_timestamp)
         _SESSIONS[key] = session
+        while len(_SESSIONS) > MAX_SESSIONS:
+            _SESSIONS.popitem(last=False)
     return session
 
 
-def _build_client(settings: Settings) -> SecretsManagerClient:
-    """Build the Secrets Manager client (the first and only botocore import)."""
+def _raw_timestamp(value: object) -> object:
+    return value
+
+
+def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerClient:
+    """Build the Secrets Manager client (the first and only botocore import);
+    call with _SESSIONS_LOCK held."""
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
@@ -310,37 +367,36 @@ def _build_client(settings: Settings) -> SecretsManagerClient:
         max_pool_connections=MAX_POOL_CONNECTIONS,
         user_agent_extra="envsecrets-aws",
     )
-    with _SESSIONS_LOCK:
-        try:
-            session = _botocore_session(settings)
-            # Only the profile's own region, not botocore's environment lookup:
-            # the agent's environment is self.environ, not os.environ.
-            region = settings.region or session.get_scoped_config().get("region")
-        except BotoCoreError as error:
-            raise AWSConfigurationError(
-                f"the AWS configuration could not be loaded ({type(error).__name__})"
-            ) from None
-        if not region:
-            raise AWSConfigurationError(
-                "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION "
-                "(or a region in the AWS_PROFILE profile)"
-            )
-        try:
-            client: SecretsManagerClient = session.create_client(
-                "secretsmanager",
-                region_name=region,
-                endpoint_url=settings.endpoint_url,
-                verify=settings.ca_bundle,
-                aws_access_key_id=settings.access_key_id,
-                aws_secret_access_key=settings.secret_access_key,
-                aws_session_token=settings.session_token,
-                config=config,
-            )
-        except (BotoCoreError, ValueError) as error:
-            raise AWSConfigurationError(
-                f"the AWS Secrets Manager client could not be built ({type(error).__name__}); "
-                "check AWS_REGION and AWS_ENDPOINT_URL"
-            ) from None
+    try:
+        session = _botocore_session(settings, ignore_endpoints)
+        # Only the profile's own region, not botocore's environment lookup:
+        # the agent's environment is self.environ, not os.environ.
+        region = settings.region or session.get_scoped_config().get("region")
+    except BotoCoreError as error:
+        raise AWSConfigurationError(
+            f"the AWS configuration could not be loaded ({type(error).__name__})"
+        ) from None
+    if not region:
+        raise AWSConfigurationError(
+            "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION "
+            "(or a region in the AWS_PROFILE profile)"
+        )
+    try:
+        client: SecretsManagerClient = session.create_client(
+            "secretsmanager",
+            region_name=region,
+            endpoint_url=settings.endpoint_url,
+            verify=settings.ca_bundle,
+            aws_access_key_id=settings.access_key_id,
+            aws_secret_access_key=settings.secret_access_key,
+            aws_session_token=settings.session_token,
+            config=config,
+        )
+    except (BotoCoreError, ValueError) as error:
+        raise AWSConfigurationError(
+            f"the AWS Secrets Manager client could not be built ({type(error).__name__}); "
+            "check AWS_REGION and AWS_ENDPOINT_URL"
+        ) from None
     return client
 
 

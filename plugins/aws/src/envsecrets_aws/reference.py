@@ -13,6 +13,7 @@ an ARN; everything after it is KEY, colons included.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -70,7 +71,7 @@ def split_reference(rest: str) -> tuple[str, str | None]:
     :raise ReferenceSyntaxError: for an empty name or key, a malformed ARN
         or an unknown version parameter.
     """
-    match = _ARN.match(rest)
+    match = _ARN.match(rest) if rest.startswith("arn:") else None
     if match is not None:
         # The pattern is greedy up to a colon: the tail is empty or ":KEY".
         name, tail = match[0], rest[match.end() :]
@@ -85,10 +86,17 @@ def split_reference(rest: str) -> tuple[str, str | None]:
         key = after if colon else None
     if key == "":
         raise ReferenceSyntaxError("the key after the secret name is empty")
+    return _canonical_name(name), key
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_name(name: str) -> str:
+    """NAME with its version query in canonical form; cached, as a secret's
+    name repeats in every reference to one of its keys."""
     secret = parse_name(name)
     if secret.parameter is None:
-        return secret.secret_id, key
-    return f"{secret.secret_id}?{secret.parameter}={secret.value}", key
+        return secret.secret_id
+    return f"{secret.secret_id}?{secret.parameter}={secret.value}"
 
 
 def parse_name(name: str) -> SecretRef:

@@ -28,8 +28,8 @@ RETRIES = 3
 BACKOFF = 0.2
 #: Statuses worth another try: throttled, or a server error that may pass.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-#: Connections kept open to the server (the core runs 32 fetches at once).
-POOL_SIZE = 32
+#: Connections kept open to the server (the core runs 64 fetches at once).
+POOL_SIZE = 64
 
 
 def build_session(verify: bool | str, proxy: str | None = None) -> requests.Session:
