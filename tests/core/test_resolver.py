@@ -168,6 +168,42 @@ def test_the_deadline_bounds_the_whole_resolution() -> None:
     assert [f.variable for f in info.value.failures] == ["A", "B"]
 
 
+def test_values_are_extracted_while_slower_fetches_run() -> None:
+    """A fast secret's values are extracted on its fetching thread before a
+    slow one arrives; a secret that arrives after the deadline changes
+    nothing in the outcome, and the resolver keeps working."""
+    release = threading.Event()
+    extracted_early = threading.Event()
+
+    class Uneven(envsecrets.Provider):
+        prefix = "uneven"
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            if name == "slow":
+                release.wait(5)
+                return {"k": SENTINEL + "-late"}
+            return {"k": "fast"}
+
+    resolver = resolver_for(Uneven)
+    original = resolver._extract
+
+    def watching(reference: envsecrets.Reference, *args: object) -> str:
+        if reference.name == "fast" and threading.current_thread() is not threading.main_thread():
+            extracted_early.set()
+        return original(reference, *args)  # type: ignore[arg-type]
+
+    resolver._extract = watching  # type: ignore[method-assign]
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver.resolve({"A": "_uneven:fast:k", "B": "_uneven:slow:k"}, timeout=0.5)
+    assert extracted_early.is_set()
+    assert [f.variable for f in info.value.failures] == ["B"]
+    assert isinstance(info.value.failures[0].error, envsecrets.DeadlineExceeded)
+    release.set()  # the slow answer now arrives, after its resolution ended
+    time.sleep(0.1)
+    assert_no_sentinel(str(info.value))
+    assert resolver.resolve({"A": "_uneven:fast:k"}) == {"A": "fast"}
+
+
 def test_batching_providers_get_chunks_of_max_batch() -> None:
     batches: list[list[str]] = []
     lock = threading.Lock()

@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -242,16 +242,13 @@ class Resolver:
         if not fetch:
             return _Outcome(result, failures, references)
 
-        documents = self._fetch_all({ref.secret_id for ref in references.values()}, deadline)
-        parsed: dict[_SecretId, object] = {}
-        for variable, reference in references.items():
-            try:
-                result[variable] = self._extract(reference, documents, parsed)
-            except EnvsecretsError as error:
-                failures.append(Failure(variable, reference.text, error))
-            except RecursionError:
-                deep = DocumentError("the secret is nested too deeply")
-                failures.append(Failure(variable, reference.text, deep))
+        extraction = _Extraction(self, references)
+        documents = self._fetch_all(extraction.ids, deadline, extraction.arrived)
+        for variable, value in extraction.finish(documents):
+            if isinstance(value, str):
+                result[variable] = value
+            else:
+                failures.append(Failure(variable, references[variable].text, value))
         if failures:
             order = {variable: index for index, variable in enumerate(env)}
             failures.sort(key=lambda failure: order[failure.variable])
@@ -323,7 +320,14 @@ class Resolver:
         assert isinstance(obj, Mapping)
         return values.render(values.lookup(obj, key))
 
-    def _fetch_all(self, ids: set[_SecretId], deadline: float) -> dict[_SecretId, FetchResult]:
+    def _fetch_all(
+        self,
+        ids: set[_SecretId],
+        deadline: float,
+        arrived: Callable[[_SecretId, FetchResult], None],
+    ) -> dict[_SecretId, FetchResult]:
+        """Fetch *ids*, waiting until *deadline*; *arrived* is called with
+        each fetched document (or error) on the thread that fetched it."""
         documents: dict[_SecretId, FetchResult] = {}
         slots: dict[_SecretId, Future[FetchResult]] = {}
         by_prefix: dict[str, list[str]] = {}
@@ -337,8 +341,10 @@ class Resolver:
             else:
                 owned[secret_id] = slot
                 by_prefix.setdefault(secret_id[0], []).append(secret_id[1])
-        self._submit(by_prefix, owned)
         slots.update(owned)
+        for secret_id, slot in slots.items():
+            slot.add_done_callback(partial(_deliver, arrived, secret_id))
+        self._submit(by_prefix, owned)
         wait(slots.values(), timeout=max(0.0, deadline - time.monotonic()))
         for (prefix, name), slot in slots.items():
             if slot.done():
@@ -411,6 +417,76 @@ class Resolver:
                     if self._inflight.get((prefix, name)) is slot:
                         del self._inflight[(prefix, name)]
             slot.set_result(answer)
+
+
+_Extracted = tuple[str, "str | EnvsecretsError"]  # (variable, value or error)
+
+
+class _Extraction:
+    """The values of one resolution, secret by secret.
+
+    Each secret's values are extracted as soon as its fetch ends, on the
+    thread that ended it, while slower fetches are still on their way; what
+    is left (cached documents, answers after the deadline, a failed early
+    pass) is done by :meth:`finish` on the resolving thread.
+    """
+
+    def __init__(self, resolver: Resolver, references: Mapping[str, Reference]) -> None:
+        self._resolver = resolver
+        self._users: dict[_SecretId, list[tuple[str, Reference]]] = {}
+        for variable, reference in references.items():
+            self._users.setdefault(reference.secret_id, []).append((variable, reference))
+        self._done: dict[_SecretId, list[_Extracted]] = {}
+        self._lock = threading.Lock()
+        self._open = True
+
+    @property
+    def ids(self) -> set[_SecretId]:
+        return set(self._users)
+
+    def arrived(self, secret_id: _SecretId, document: FetchResult) -> None:
+        """Extract the values of *secret_id*; called on a fetching thread."""
+        try:
+            outcomes = self._values(secret_id, document)
+        except Exception:  # finish() does it again, and reports what fails
+            return
+        with self._lock:
+            if self._open:
+                self._done[secret_id] = outcomes
+
+    def finish(self, documents: Mapping[_SecretId, FetchResult]) -> list[_Extracted]:
+        """Every (variable, value or error), once the fetches are over."""
+        with self._lock:
+            self._open = False  # late arrivals change nothing from here on
+            done = self._done
+        outcomes: list[_Extracted] = []
+        for secret_id in self._users:
+            extracted = done.get(secret_id)
+            if extracted is None:
+                extracted = self._values(secret_id, documents[secret_id])
+            outcomes += extracted
+        return outcomes
+
+    def _values(self, secret_id: _SecretId, document: FetchResult) -> list[_Extracted]:
+        documents = {secret_id: document}
+        parsed: dict[_SecretId, object] = {}
+        outcomes: list[_Extracted] = []
+        for variable, reference in self._users[secret_id]:
+            try:
+                outcomes.append((variable, self._resolver._extract(reference, documents, parsed)))
+            except EnvsecretsError as error:
+                outcomes.append((variable, error))
+            except RecursionError:
+                outcomes.append((variable, DocumentError("the secret is nested too deeply")))
+        return outcomes
+
+
+def _deliver(
+    arrived: Callable[[_SecretId, FetchResult], None],
+    secret_id: _SecretId,
+    slot: Future[FetchResult],
+) -> None:
+    arrived(secret_id, slot.result())
 
 
 def _fetch_one(provider: Provider, name: str) -> Mapping[str, FetchResult]:
