@@ -14,8 +14,8 @@ import contextlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import envsecrets
 from envsecrets import DocumentError, ProviderError
@@ -298,22 +298,33 @@ _SESSIONS_LOCK = threading.Lock()
 #: (urllib3 closes its connections when it is collected).
 _CLIENTS: OrderedDict[tuple[Settings, bool], SecretsManagerClient] = OrderedDict()
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
 
 def _shared_client(settings: Settings) -> SecretsManagerClient:
     """The process-wide client for *settings*, built on first use."""
     ignore_endpoints = _ignore_endpoints(settings)
     key = (settings, ignore_endpoints)
     with _SESSIONS_LOCK:
-        client = _CLIENTS.get(key)
-        if client is not None:
-            _CLIENTS.move_to_end(key)
-            return client
-        client = _build_client(settings, ignore_endpoints)
-        if MAX_CLIENTS > 0:
-            _CLIENTS[key] = client
-            while len(_CLIENTS) > MAX_CLIENTS:
-                _CLIENTS.popitem(last=False)
-        return client
+        return _cached(
+            _CLIENTS, key, lambda: _build_client(settings, ignore_endpoints), MAX_CLIENTS
+        )
+
+
+def _cached(cache: OrderedDict[_K, _V], key: _K, build: Callable[[], _V], limit: int) -> _V:
+    """``cache[key]``, built by *build* on a miss; past *limit* entries the
+    least recently used is dropped. Call with _SESSIONS_LOCK held."""
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+        return value
+    value = build()
+    if limit > 0:
+        cache[key] = value
+        while len(cache) > limit:
+            cache.popitem(last=False)
+    return value
 
 
 def _ignore_endpoints(settings: Settings) -> bool:
@@ -324,27 +335,24 @@ def _ignore_endpoints(settings: Settings) -> bool:
 
 def _botocore_session(settings: Settings, ignore_endpoints: bool) -> Any:
     """The session for *settings*; call with _SESSIONS_LOCK held."""
+    key = (settings.config_file, settings.credentials_file, settings.profile, ignore_endpoints)
+    return _cached(_SESSIONS, key, lambda: _new_session(settings, ignore_endpoints), MAX_SESSIONS)
+
+
+def _new_session(settings: Settings, ignore_endpoints: bool) -> Any:
     import botocore.session
 
-    key = (settings.config_file, settings.credentials_file, settings.profile, ignore_endpoints)
-    session = _SESSIONS.get(key)
-    if session is not None:
-        _SESSIONS.move_to_end(key)
-    else:
-        session = botocore.session.Session(profile=settings.profile)
-        if settings.config_file:
-            session.set_config_variable("config_file", settings.config_file)
-        if settings.credentials_file:
-            session.set_config_variable("credentials_file", settings.credentials_file)
-        if ignore_endpoints:
-            session.set_config_variable("ignore_configured_endpoint_urls", True)
-        # Nothing here reads a timestamp (CreatedDate), and botocore's parser
-        # (dateutil, local time zone) costs ~40 µs a secret: keep them raw.
-        parsers = session.get_component("response_parser_factory")
-        parsers.set_parser_defaults(timestamp_parser=_raw_timestamp)
-        _SESSIONS[key] = session
-        while len(_SESSIONS) > MAX_SESSIONS:
-            _SESSIONS.popitem(last=False)
+    session = botocore.session.Session(profile=settings.profile)
+    if settings.config_file:
+        session.set_config_variable("config_file", settings.config_file)
+    if settings.credentials_file:
+        session.set_config_variable("credentials_file", settings.credentials_file)
+    if ignore_endpoints:
+        session.set_config_variable("ignore_configured_endpoint_urls", True)
+    # Nothing here reads a timestamp (CreatedDate), and botocore's parser
+    # (dateutil, local time zone) costs ~40 µs a secret: keep them raw.
+    parsers = session.get_component("response_parser_factory")
+    parsers.set_parser_defaults(timestamp_parser=_raw_timestamp)
     return session
 
 
