@@ -174,8 +174,7 @@ class VaultClient:
         if self._ca_path is not None and not os.path.exists(self._ca_path):
             # As requests checks the bundle path before connecting.
             raise ProviderError(
-                "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded: "
-                f"GET {shown} at Vault {self.config.where}"
+                f"{transport.CA_UNREADABLE}: GET {shown} at Vault {self.config.where}"
             )
         if self._reads is not None:
             status, data = self._get_direct(self._reads, api, token)
@@ -436,7 +435,7 @@ class VaultClient:
             context = transport.tls_context(verify) if tls else None
             port = parts.port or (443 if tls else 80)
         except (OSError, ValueError):
-            self._reads_error = "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+            self._reads_error = transport.CA_UNREADABLE
             return
         self._reads = http11.Pool(
             parts.hostname or "",

@@ -32,6 +32,21 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 POOL_SIZE = 64
 
 
+# Why a request failed, in the same words whichever HTTP layer sent it.
+VERIFY_FAILED = (
+    "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
+    "that signed the server's certificate)"
+)
+HANDSHAKE_FAILED = "TLS failure: the TLS handshake failed"
+CA_UNREADABLE = "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+CUT_SHORT = "the connection was cut before the whole answer arrived"
+UNREACHABLE = f"unreachable: the connection failed ({RETRIES + 1} attempts)"
+
+
+def timed_out(timeout: float) -> str:
+    return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+
+
 def build_session(verify: bool | str, proxy: str | None = None) -> requests.Session:
     """A session that retries GETs on connection errors, 429 and 5xx, with backoff.
 
@@ -175,23 +190,20 @@ def reason(error: Exception, timeout: float) -> str:  # noqa: PLR0911 (one per f
     refused = isinstance(cause, urllib3.exceptions.NewConnectionError)  # a TimeoutError too
     if isinstance(error, requests.exceptions.SSLError):
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return (
-                "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
-                "that signed the server's certificate)"
-            )
-        return "TLS failure: the TLS handshake failed"
-    timed_out = isinstance(error, requests.exceptions.Timeout) or isinstance(
+            return VERIFY_FAILED
+        return HANDSHAKE_FAILED
+    timeout_error = isinstance(error, requests.exceptions.Timeout) or isinstance(
         cause, urllib3.exceptions.TimeoutError
     )
-    if timed_out and not refused:
-        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+    if timeout_error and not refused:
+        return timed_out(timeout)
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return "the connection was cut before the whole answer arrived"
+        return CUT_SHORT
     if isinstance(error, requests.exceptions.ConnectionError):
-        return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
+        return UNREACHABLE
     if isinstance(error, OSError) and "CA certificate" in text:
         # requests checks the bundle path before connecting.
-        return "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+        return CA_UNREADABLE
     return f"the request failed ({type(error).__name__})"
 
 
@@ -199,20 +211,17 @@ def direct_reason(error: http11.HTTPError, timeout: float) -> str:  # noqa: PLR0
     """reason() for what the direct read pool raises, in the same words."""
     if isinstance(error, http11.TLSError):
         if error.verify_failed:
-            return (
-                "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
-                "that signed the server's certificate)"
-            )
-        return "TLS failure: the TLS handshake failed"
+            return VERIFY_FAILED
+        return HANDSHAKE_FAILED
     if isinstance(error, http11.Timeout):
-        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+        return timed_out(timeout)
     if isinstance(error, http11.CutShort) and not error.before_answer:
-        return "the connection was cut before the whole answer arrived"
+        return CUT_SHORT
     if isinstance(error, http11.BadAnswer):
         return "the answer is not well-formed HTTP"
     if isinstance(error, http11.BadRequest):
         return "the request cannot be sent: the token or VAULT_NAMESPACE is not Latin-1 text"
-    return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
+    return UNREACHABLE
 
 
 def backoff(retry: int) -> float:
@@ -230,21 +239,18 @@ def _urllib3_reason(error: urllib3.exceptions.HTTPError, timeout: float) -> str:
     if isinstance(cause, exceptions.SSLError):
         text = f"{cause} {error}"
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return (
-                "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
-                "that signed the server's certificate)"
-            )
-        return "TLS failure: the TLS handshake failed"
+            return VERIFY_FAILED
+        return HANDSHAKE_FAILED
     refused = isinstance(cause, exceptions.NewConnectionError)  # a TimeoutError too
     if isinstance(cause, exceptions.TimeoutError) and not refused:
-        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
+        return timed_out(timeout)
     if cause is error and isinstance(error, exceptions.ProtocolError):
         # Raised unwrapped only while reading the body: the answer was cut.
-        return "the connection was cut before the whole answer arrived"
+        return CUT_SHORT
     if isinstance(error, exceptions.MaxRetryError) and isinstance(cause, exceptions.ResponseError):
         return "the request failed (RetryError)"
     if isinstance(error, exceptions.MaxRetryError) or isinstance(
         cause, (exceptions.ProtocolError, exceptions.ProxyError, exceptions.NewConnectionError)
     ):
-        return f"unreachable: the connection failed ({RETRIES + 1} attempts)"
+        return UNREACHABLE
     return f"the request failed ({type(error).__name__})"
