@@ -41,7 +41,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tests.support.proxy import RequestLog, SeenRequest
+from tests.support.proxy import RequestLog, SeenRequest, forward
 
 __all__ = [
     "AMZ_JSON",
@@ -295,32 +295,15 @@ class FaultProxy(RequestLog):
             return True
         if isinstance(fault, Slow) and self._stopped.wait(fault.delay):
             return False
-        status, reply_headers, payload = self._forward(method, path, headers, body)
+        status, reply_headers, payload = forward(
+            self.upstream_host, self.upstream_port, method, path, headers=headers, body=body
+        )
         if isinstance(fault, Truncate):
             cut = int(len(payload) * fault.fraction)
             _send(connection, status, reply_headers, payload[:cut], length=len(payload))
             return False
         _send(connection, status, reply_headers, payload)
         return True
-
-    def _forward(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, str], bytes]:
-        upstream = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=60)
-        try:
-            forward = {k: v for k, v in headers.items() if k not in {"host", "connection"}}
-            forward["Host"] = f"{self.upstream_host}:{self.upstream_port}"
-            upstream.request(method, path, body=body, headers=forward)
-            response = upstream.getresponse()
-            payload = response.read()
-            reply = {
-                k: v
-                for k, v in response.getheaders()
-                if k.lower() not in {"transfer-encoding", "connection", "content-length"}
-            }
-            return response.status, reply, payload
-        finally:
-            upstream.close()
 
 
 class _Reader:

@@ -147,23 +147,11 @@ class LoopbackProxy(RequestLog):
                 if canned is not None:
                     self._answer(canned.status, canned.headers, canned.body)
                     return
-                connection = http.client.HTTPConnection(
-                    proxy.upstream_host, proxy.upstream_port, timeout=60
-                )
-                try:
-                    forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                    forward["Host"] = f"{proxy.upstream_host}:{proxy.upstream_port}"
-                    connection.request(self.command, self.path, body=body, headers=forward)
-                    response = connection.getresponse()
-                    payload = response.read()
-                    reply = {
-                        k: v
-                        for k, v in response.getheaders()
-                        if k.lower() not in {"transfer-encoding", "connection", "content-length"}
-                    }
-                    self._answer(response.status, reply, payload)
-                finally:
-                    connection.close()
+                status, reply, payload = forward(
+                    proxy.upstream_host, proxy.upstream_port, self.command, self.path,
+                    headers=dict(self.headers.items()), body=body,
+                )  # fmt: skip
+                self._answer(status, reply, payload)
 
             def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 try:
@@ -180,6 +168,29 @@ class LoopbackProxy(RequestLog):
             do_LIST = _handle  # Vault's LIST verb
 
         return Handler
+
+
+def forward(
+    host: str, port: int, method: str, path: str, *, headers: dict[str, str], body: bytes
+) -> tuple[int, dict[str, str], bytes]:
+    """Send one request upstream on a connection of its own; return the
+    status, the headers to relay (without the hop-by-hop and framing ones)
+    and the body."""
+    upstream = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        sent = {k: v for k, v in headers.items() if k.lower() not in {"host", "connection"}}
+        sent["Host"] = f"{host}:{port}"
+        upstream.request(method, path, body=body, headers=sent)
+        response = upstream.getresponse()
+        payload = response.read()
+        reply = {
+            k: v
+            for k, v in response.getheaders()
+            if k.lower() not in {"transfer-encoding", "connection", "content-length"}
+        }
+        return response.status, reply, payload
+    finally:
+        upstream.close()
 
 
 def free_port_pair() -> int:
