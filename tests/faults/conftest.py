@@ -99,20 +99,6 @@ def aws_environ(url: str, tmp: Path, **extra: str) -> dict[str, str]:
     )
 
 
-def vault_token_environ(url: str, **extra: str) -> dict[str, str]:
-    return {"VAULT_ADDR": url, "VAULT_TOKEN": "root", **extra}
-
-
-def vault_approle_environ(url: str, credentials: tuple[str, str], **extra: str) -> dict[str, str]:
-    role_id, secret_id = credentials
-    return {
-        "VAULT_ADDR": url,
-        "VAULT_APP_ROLE_ID": role_id,
-        "VAULT_APP_ROLE_SECRET_ID": secret_id,
-        **extra,
-    }
-
-
 @dataclass
 class CliResult:
     returncode: int

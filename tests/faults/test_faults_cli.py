@@ -27,8 +27,6 @@ from tests.faults.conftest import (
     aws_environ,
     marker_command,
     run_cli,
-    vault_approle_environ,
-    vault_token_environ,
 )
 from tests.support.faultproxy import (
     Blackhole,
@@ -44,6 +42,7 @@ from tests.support.faultproxy import (
     first,
     refused_url,
 )
+from tests.support.openbao import approle_env, token_env
 
 TIMEOUT = 2.0
 #: "--timeout honoured within one second", measured around the whole process.
@@ -202,8 +201,8 @@ def backend_env(
         if case.backend == "aws":
             return aws_environ(url, tmp_path, **extra), AWS_SECRETS, proxy
         if case.backend == "vault":
-            return vault_token_environ(url, **extra), VAULT_SECRETS, proxy
-        environ = vault_approle_environ(url, servers.approle["service"], **extra)
+            return token_env(url, **extra), VAULT_SECRETS, proxy
+        environ = approle_env(url, servers.approle["service"], **extra)
         return environ, VAULT_SECRETS, proxy
 
     return make

@@ -24,7 +24,8 @@ import envsecrets_envjson
 import envsecrets_vault
 from envsecrets.envfiles import read_env_files
 from tests.conftest import SENTINEL, assert_no_sentinel
-from tests.faults.conftest import Servers, aws_environ, run_cli, vault_token_environ
+from tests.faults.conftest import Servers, aws_environ, run_cli
+from tests.support.openbao import token_env
 
 EXIT_CODES = {0, 1, 2, 126, 127}
 MIB = 1024 * 1024
@@ -347,7 +348,7 @@ def test_vault_huge_and_odd_values(servers: Servers) -> None:
         "UNI": "_vaultkv2:secret/hostile/odd:uni",
         "CTL": "_vaultkv2:secret/hostile/odd:ctl",
     }
-    with resolver(vault_token_environ(servers.bao.address), envsecrets_vault) as instance:
+    with resolver(token_env(servers.bao.address), envsecrets_vault) as instance:
         result = instance.resolve(env)
         assert result == {"HUGE": huge, "SLASH": "slash", "UNI": "ключ🔑", "CTL": "\x01\x1b"}
         # The rest splits at the last colon (DESIGN): a key with a colon

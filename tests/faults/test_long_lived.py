@@ -24,14 +24,9 @@ import envsecrets
 import envsecrets_aws
 import envsecrets_vault
 from tests.conftest import SENTINEL
-from tests.faults.conftest import (
-    AWS_SECRETS,
-    VAULT_SECRETS,
-    Servers,
-    aws_environ,
-    vault_approle_environ,
-)
+from tests.faults.conftest import AWS_SECRETS, VAULT_SECRETS, Servers, aws_environ
 from tests.support.faultproxy import FaultProxy, Seen
+from tests.support.openbao import approle_env
 from tests.support.plugins import DictPlugin
 
 THREADS = 200
@@ -63,7 +58,7 @@ def agent_environ(
     aws, vault = proxies
     return {
         **aws_environ(aws.url, tmp_path),
-        **vault_approle_environ(vault.url, servers.approle["batch"]),
+        **approle_env(vault.url, servers.approle["batch"]),
     }
 
 
@@ -184,7 +179,7 @@ def test_a_really_revoked_token_causes_one_more_login(
     make_resolver: Callable[..., envsecrets.Resolver],
 ) -> None:
     _, vault = proxies
-    environ = vault_approle_environ(vault.url, servers.approle["service"])
+    environ = approle_env(vault.url, servers.approle["service"])
     resolver = make_resolver(environ)
     env = {"VAULT_PASS": VAULT_SECRETS["VAULT_PASS"][0]}
     expected = {"VAULT_PASS": VAULT_SECRETS["VAULT_PASS"][1]}

@@ -40,7 +40,7 @@ from typing import Any
 
 from tests.support.proxy import free_port_pair
 
-__all__ = ["OpenBao", "OpenBaoError"]
+__all__ = ["OpenBao", "OpenBaoError", "approle_env", "token_env"]
 
 
 class OpenBaoError(RuntimeError):
@@ -286,3 +286,19 @@ class OpenBao:
         role_id = self.api("GET", f"auth/approle/role/{role}/role-id")["data"]["role_id"]
         secret_id = self.api("POST", f"auth/approle/role/{role}/secret-id")["data"]["secret_id"]
         return str(role_id), str(secret_id)
+
+
+def token_env(address: str, token: str = "root", **extra: str) -> dict[str, str]:
+    """The agent's environment for *address* with a token."""
+    return {"VAULT_ADDR": address, "VAULT_TOKEN": token, **extra}
+
+
+def approle_env(address: str, credentials: tuple[str, str], **extra: str) -> dict[str, str]:
+    """The agent's environment for *address* with AppRole (role_id, secret_id)."""
+    role_id, secret_id = credentials
+    return {
+        "VAULT_ADDR": address,
+        "VAULT_APP_ROLE_ID": role_id,
+        "VAULT_APP_ROLE_SECRET_ID": secret_id,
+        **extra,
+    }

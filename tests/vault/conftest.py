@@ -116,20 +116,6 @@ def proxy(bao: OpenBao, seed: Seed) -> Iterator[LoopbackProxy]:
         yield loopback
 
 
-def token_env(address: str, token: str = "root", **extra: str) -> dict[str, str]:
-    return {"VAULT_ADDR": address, "VAULT_TOKEN": token, **extra}
-
-
-def approle_env(address: str, credentials: tuple[str, str], **extra: str) -> dict[str, str]:
-    role_id, secret_id = credentials
-    return {
-        "VAULT_ADDR": address,
-        "VAULT_APP_ROLE_ID": role_id,
-        "VAULT_APP_ROLE_SECRET_ID": secret_id,
-        **extra,
-    }
-
-
 def resolver(environ: Mapping[str, str], **options: object) -> envsecrets.Resolver:
     """A resolver with the Vault plugin only (no entry-point scan)."""
     return envsecrets.Resolver(

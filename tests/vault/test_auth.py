@@ -8,8 +8,9 @@ import time
 import pytest
 
 import envsecrets
+from tests.support.openbao import approle_env
 from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
-from tests.vault.conftest import MANY, Seed, approle_env, assert_clean, resolver
+from tests.vault.conftest import MANY, Seed, assert_clean, resolver
 
 LOGIN = "POST /v1/auth/approle/login"
 

@@ -10,8 +10,8 @@ import pytest
 import envsecrets_vault
 from envsecrets.testing import ProviderContract
 from envsecrets_vault import VaultKV1Provider, VaultKV2Provider
-from tests.support.openbao import OpenBao
-from tests.vault.conftest import Seed, token_env
+from tests.support.openbao import OpenBao, token_env
+from tests.vault.conftest import Seed
 
 DOCUMENT = {
     "password": "contract-pw-51d0",

@@ -6,16 +6,9 @@ import pytest
 
 import envsecrets
 from tests.conftest import SENTINEL
-from tests.support.openbao import OpenBao
+from tests.support.openbao import OpenBao, approle_env, token_env
 from tests.support.proxy import CannedResponse, LoopbackProxy, free_port_pair
-from tests.vault.conftest import (
-    Seed,
-    approle_env,
-    assert_clean,
-    failure_of,
-    resolver,
-    token_env,
-)
+from tests.vault.conftest import Seed, assert_clean, failure_of, resolver
 
 JSON = {"Content-Type": "application/json"}
 

@@ -11,8 +11,8 @@ import certifi
 import pytest
 
 import envsecrets
-from tests.support.openbao import OpenBao
-from tests.vault.conftest import assert_clean, failure_of, resolver, token_env
+from tests.support.openbao import OpenBao, token_env
+from tests.vault.conftest import assert_clean, failure_of, resolver
 
 REFERENCE = "_vaultkv2:tls:password"
 
