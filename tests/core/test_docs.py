@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from pathlib import Path
 
@@ -47,12 +48,18 @@ def test_every_exit_code_is_documented() -> None:
             assert f"| {getattr(cli, name)} |" in text, name
 
 
-def test_every_hook_is_documented() -> None:
-    hooks = [name for name in vars(ProviderSpec) if name.startswith("envsecrets_")]
-    assert hooks
+def test_every_hook_is_documented_with_its_signature() -> None:
+    hooks = {
+        name: function
+        for name, function in vars(ProviderSpec).items()
+        if name.startswith("envsecrets_")
+    }
+    assert set(hooks) == {"envsecrets_providers", "envsecrets_commands"}
     pages = "".join(p.read_text() for p in DOCS.glob("*.md"))
-    for hook in hooks:
-        assert hook in pages, hook
+    for name, function in hooks.items():
+        # The documented call takes exactly the spec's arguments (none today).
+        parameters = list(inspect.signature(function).parameters)[1:]
+        assert f"def {name}({', '.join(parameters)})" in pages, name
 
 
 def test_every_first_party_provider_has_a_page() -> None:

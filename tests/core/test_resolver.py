@@ -296,15 +296,24 @@ def test_get_resolves_one_reference(provider: type[DictProvider]) -> None:
         resolver.get("plain")
 
 
-def test_resolve_env_reads_configuration_from_plain_values() -> None:
+def test_resolve_env_reads_settings_from_environ_and_documents_from_env() -> None:
     class FromEnv(envsecrets.Provider):
         prefix = "fromenv"
 
         def fetch(self, name: str) -> envsecrets.Document:
-            return self.environ[name]
+            setting = self.environ.get("FROMENV_SETTING", "unset")
+            return {"data": self.variables[name], "setting": setting}
 
-    env = {"CONFIG": "value-of-config", "A": "_fromenv:CONFIG"}
-    assert envsecrets.resolve_env(env, plugins=[DictPlugin(FromEnv)])["A"] == "value-of-config"
+    env = {
+        "CONFIG": "value-of-config",
+        "FROMENV_SETTING": "from-the-variables",
+        "A": "_fromenv:CONFIG:data",
+        "S": "_fromenv:CONFIG:setting",
+    }
+    plugins = [DictPlugin(FromEnv)]
+    resolved = envsecrets.resolve_env(env, environ={"FROMENV_SETTING": "real"}, plugins=plugins)
+    # Documents may come from the variables; settings only from environ.
+    assert (resolved["A"], resolved["S"]) == ("value-of-config", "real")
 
 
 def test_reprs_hold_no_values(provider: type[DictProvider]) -> None:

@@ -7,12 +7,15 @@
 Providers come from plugins; see :class:`Provider` and :data:`hookimpl`.
 """
 
+from envsecrets.commands import Command
 from envsecrets.errors import (
+    AccessDenied,
     DeadlineExceeded,
     DocumentError,
     EnvsecretsError,
     Failure,
     KeyNotFound,
+    ListingNotSupported,
     PluginError,
     ProviderError,
     ProviderNotInstalled,
@@ -22,19 +25,31 @@ from envsecrets.errors import (
 )
 from envsecrets.grammar import is_reference
 from envsecrets.hooks import hookimpl
-from envsecrets.provider import Document, Provider, SharedState
-from envsecrets.resolver import CheckResult, Reference, Resolver, resolve_env
+from envsecrets.provider import Document, Provider, SharedState, provider_can_list
+from envsecrets.resolver import (
+    CheckResult,
+    KeyInfo,
+    NameListing,
+    Reference,
+    Resolver,
+    resolve_env,
+)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "AccessDenied",
     "CheckResult",
+    "Command",
     "DeadlineExceeded",
     "Document",
     "DocumentError",
     "EnvsecretsError",
     "Failure",
+    "KeyInfo",
     "KeyNotFound",
+    "ListingNotSupported",
+    "NameListing",
     "PluginError",
     "Provider",
     "ProviderError",
@@ -48,5 +63,6 @@ __all__ = [
     "__version__",
     "hookimpl",
     "is_reference",
+    "provider_can_list",
     "resolve_env",
 ]

@@ -15,10 +15,14 @@ _MAX_QUOTED = 200
 
 
 def quote_reference(text: str) -> str:
-    """Return *text* shortened for messages (references can be megabytes long)."""
-    if len(text) <= _MAX_QUOTED:
+    """Return *text* shortened for messages (references can be megabytes long),
+    with control characters escaped as ``repr`` does, so that a reference
+    holding a newline cannot break the line it is printed on."""
+    if len(text) > _MAX_QUOTED:
+        text = text[: _MAX_QUOTED - 3] + "..."
+    if text.isprintable():
         return text
-    return text[: _MAX_QUOTED - 3] + "..."
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class EnvsecretsError(Exception):
@@ -47,6 +51,14 @@ class SecretNotFound(ProviderError):
 
 class KeyNotFound(SecretNotFound):
     """The secret exists but has no such key."""
+
+
+class AccessDenied(ProviderError):
+    """The backend refused the request: the credentials lack a permission."""
+
+
+class ListingNotSupported(EnvsecretsError):
+    """The provider cannot list names (discovery is an optional capability)."""
 
 
 class DocumentError(ProviderError):

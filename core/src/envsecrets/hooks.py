@@ -1,4 +1,4 @@
-"""The hook specification: how plugins register providers.
+"""The hook specifications: how plugins register providers and commands.
 
 The single name ``envsecrets`` feeds the hook markers and the entry-point
 group, so a plugin needs to know one word.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from envsecrets.commands import Command
     from envsecrets.provider import Provider
 
 #: Project name: hook marker name and entry-point group.
@@ -50,4 +51,33 @@ class ProviderSpec:
             @envsecrets.hookimpl
             def envsecrets_providers():
                 return [ReverseProvider]
+        """
+
+    @_hookspec
+    def envsecrets_commands(self) -> Sequence[Command]:  # type: ignore[empty-body]
+        """Return the subcommands this plugin adds to ``envsecrets``.
+
+        Called only when the command line names a command that is not built
+        in (or for ``--help``), so ``run`` never loads command plugins and a
+        broken one cannot break it.
+
+        .. versionadded:: 0.2
+
+        :return: :class:`envsecrets.Command` records.
+
+        Example plugin module (``hello = "envsecrets_hello"`` in the
+        ``envsecrets`` entry-point group)::
+
+            import envsecrets
+
+            def configure(parser):
+                parser.add_argument("who", nargs="?", default="world")
+
+            def hello(args):
+                print(f"hello, {args.who}")
+                return 0
+
+            @envsecrets.hookimpl
+            def envsecrets_commands():
+                return [envsecrets.Command("hello", "say hello", configure, hello)]
         """

@@ -9,7 +9,7 @@ from concurrent.futures import wait
 from typing import ClassVar, TypeVar, Union, cast
 
 from envsecrets._pool import DaemonPool
-from envsecrets.errors import ReferenceSyntaxError
+from envsecrets.errors import ListingNotSupported, ReferenceSyntaxError
 
 T = TypeVar("T")
 
@@ -45,6 +45,23 @@ class SharedState:
             return cast(T, self._objects[key])
 
 
+def provider_can_list(provider_class: type[Provider]) -> bool:
+    """Tell whether *provider_class* implements :meth:`Provider.list_names`."""
+    return provider_class.list_names is not Provider.list_names
+
+
+def setting_matches(name: str, patterns: Iterable[str]) -> bool:
+    """Tell whether the variable *name* is one of *patterns*, where an entry
+    ending in ``*`` matches every name that starts with the text before it."""
+    for pattern in patterns:
+        if pattern.endswith("*"):
+            if name.startswith(pattern[:-1]):
+                return True
+        elif name == pattern:
+            return True
+    return False
+
+
 class Provider:
     """Serves the references ``_<prefix>:NAME[:KEY]`` from one backend.
 
@@ -60,11 +77,28 @@ class Provider:
     #: Most names the core passes to one :meth:`fetch_many` call. With 1 (the
     #: default) the core calls :meth:`fetch` once per name, concurrently.
     max_batch: ClassVar[int] = 1
+    #: Most :meth:`fetch` calls :meth:`fetch_each` runs at once.
+    max_parallel: ClassVar[int] = 16
+    #: Environment variables read as configuration. They come from the
+    #: process environment only: the CLI refuses an env file that sets one.
+    #: An entry ending in ``*`` matches every name that starts with the text
+    #: before it (``"AWS_ENDPOINT_URL*"``).
+    settings: ClassVar[frozenset[str]] = frozenset()
+    #: Among :attr:`settings`, the credentials: ``envsecrets run`` keeps them
+    #: from the child's environment and ``resolve`` never prints them.
+    credentials: ClassVar[frozenset[str]] = frozenset()
+    #: An example NAME and KEY, shown as placeholders by the role editor.
+    name_hint: ClassVar[str] = ""
+    key_hint: ClassVar[str] = ""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         #: The agent's environment: configuration comes from here, never
-        #: from ``os.environ`` directly.
+        #: from ``os.environ`` directly, and never from env files.
         self.environ = environ
+        #: The variables being resolved (env files included) over
+        #: :attr:`environ`: data a provider may read as documents (as
+        #: ``_envjson`` does), never settings. The core sets it.
+        self.variables: Mapping[str, str] = environ
         #: State shared with the other providers of the same plugin in the
         #: same resolver. The core replaces it right after ``__init__``, so
         #: use it from :meth:`fetch`, not from ``__init__``.
@@ -103,18 +137,37 @@ class Provider:
         """Return a document or an exception for each of *names*.
 
         Override to batch requests (set :attr:`max_batch` too). The default
-        runs :meth:`fetch` concurrently.
+        is :meth:`fetch_each`.
         """
+        return self.fetch_each(names)
+
+    def fetch_each(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
+        """Run :meth:`fetch` for each of *names*, at most :attr:`max_parallel`
+        at once, on the core's pool of daemon workers; a batching provider
+        that falls back to one request per name calls this instead of
+        starting threads of its own."""
         unique = list(dict.fromkeys(names))
         if len(unique) <= 1:
             return {name: self._fetch_or_error(name) for name in unique}
         # Daemon workers: a fetch hung on a dead server cannot hold the
         # process at exit once the core's deadline has given up on it.
-        pool = DaemonPool(min(16, len(unique)))
+        pool = DaemonPool(min(self.max_parallel, len(unique)), f"{self.prefix}-each")
         futures = {name: pool.submit(self._fetch_or_error, name) for name in unique}
         wait(futures.values())
         pool.shutdown()
         return {name: future.result() for name, future in futures.items()}
+
+    def list_names(self, prefix: str) -> Iterable[str]:
+        """Return the names of the secrets whose NAME starts with *prefix*.
+
+        Optional (discovery): names only, never values. Folder-like entries
+        end with ``/`` (a Vault folder). The core sorts and bounds the list.
+
+        :raise envsecrets.ListingNotSupported: the default; the provider
+            cannot list.
+        :raise envsecrets.AccessDenied: the backend refused the listing.
+        """
+        raise ListingNotSupported(f"the _{self.prefix} provider cannot list secret names")
 
     def _fetch_or_error(self, name: str) -> FetchResult:
         try:

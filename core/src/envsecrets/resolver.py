@@ -12,7 +12,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,7 +31,7 @@ from envsecrets.errors import (
     ResolutionError,
 )
 from envsecrets.plugins import Registry, load_registry
-from envsecrets.provider import Document, FetchResult, Provider, SharedState
+from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,13 @@ DEFAULT_TIMEOUT = 30.0
 #: Fetches running at once: a hundred distinct Vault paths go out in two
 #: rounds of requests, not four (see docs/performance.md).
 DEFAULT_MAX_WORKERS = 64
+#: Most documents the optional TTL cache holds.
+DEFAULT_CACHE_SIZE = 1024
+#: Most names ``list_names`` returns unless told otherwise.
+DEFAULT_LIST_LIMIT = 1000
 
 _SecretId = tuple[str, str]  # (prefix, name)
-_Pending = Future[Mapping[str, FetchResult]]
+_Pending = Future[None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,23 @@ class CheckResult:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """One key of a secret document and the JSON type of its value (never
+    the value): what discovery shows."""
+
+    key: str
+    json_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class NameListing:
+    """Sorted secret names, at most the limit asked for."""
+
+    names: list[str]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class _Outcome:
     values: dict[str, str] = field(repr=False)
     failures: list[Failure]
@@ -80,11 +103,18 @@ class Resolver:
     """Resolves environments; long-lived, thread-safe, reuses providers.
 
     :param environ: the agent's environment, handed to providers for their
-        configuration (``VAULT_ADDR``...). Defaults to ``os.environ``.
+        configuration (``VAULT_ADDR``...). Defaults to ``os.environ``. Pass
+        the process environment, never variables from files or users: the
+        settings decide where credentials are sent.
+    :param data: variables that providers may read as documents but never
+        as settings (the env files' variables, which ``_envjson`` reads).
     :param timeout: default deadline of one resolution, in seconds.
-    :param max_workers: most fetches running at once.
+    :param max_workers: most fetches running at once for each prefix (a slow
+        backend cannot hold the workers of another).
     :param cache_ttl: seconds a fetched document is kept in memory and
         reused by later resolutions; ``None`` (the default) keeps nothing.
+    :param cache_size: most documents the cache holds; expired ones are
+        evicted first.
     :param plugins: extra plugin objects to register (modules or instances
         with ``@envsecrets.hookimpl`` functions).
     :param entry_points: whether to load plugins from the ``envsecrets``
@@ -95,23 +125,36 @@ class Resolver:
         self,
         environ: Mapping[str, str] | None = None,
         *,
+        data: Mapping[str, str] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_workers: int = DEFAULT_MAX_WORKERS,
         cache_ttl: float | None = None,
+        cache_size: int = DEFAULT_CACHE_SIZE,
         plugins: Iterable[object] = (),
         entry_points: bool = True,
     ) -> None:
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._variables: Mapping[str, str] = (
+            ChainMap(dict(data), dict(self.environ)) if data else self.environ
+        )
         self.timeout = timeout
         self.cache_ttl = cache_ttl
+        self._max_workers = max_workers
         self._plugins = tuple(plugins)
         self._entry_points = entry_points
         self._registry: Registry | None = None
         self._providers: dict[str, Provider] = {}
         self._shared: dict[str, SharedState] = {}  # by plugin name
         self._lock = threading.Lock()
-        self._pool = DaemonPool(max_workers)
-        self._cache: dict[_SecretId, tuple[float, Document]] = {}
+        # One pool per prefix, so that fetches abandoned on a hung backend
+        # cannot starve the others; shut down on close or garbage collection.
+        self._pools: dict[str, DaemonPool] = {}
+        self._finalizer = weakref.finalize(self, _shut_down, self._pools)
+        self._cache: MutableMapping[_SecretId, Document] = {}
+        if cache_ttl is not None:
+            from cachetools import TTLCache  # only for long-lived resolvers
+
+            self._cache = TTLCache(maxsize=cache_size, ttl=cache_ttl, timer=time.monotonic)
         self._inflight: dict[_SecretId, Future[FetchResult]] = {}  # cache on: one fetch each
         self._closed = False
 
@@ -154,6 +197,7 @@ class Resolver:
                         f"the _{prefix} provider could not start ({type(error).__name__})"
                     ) from None
                 instance.shared = self._shared.setdefault(info.plugin, SharedState())
+                instance.variables = self._variables
                 self._providers[prefix] = instance
             return instance
 
@@ -207,6 +251,51 @@ class Resolver:
                 results.append(CheckResult(variable, text))
         return results
 
+    def list_names(
+        self, prefix: str, name_prefix: str = "", *, limit: int = DEFAULT_LIST_LIMIT
+    ) -> NameListing:
+        """Return the sorted names the ``_prefix`` provider holds under
+        *name_prefix*, at most *limit* of them. Names only, never values.
+
+        :raise ListingNotSupported: the provider cannot list.
+        :raise ProviderError: the backend refused or failed.
+        """
+        provider = self.provider(prefix)
+        try:
+            names = sorted(set(provider.list_names(name_prefix)))
+        except EnvsecretsError:
+            raise
+        except Exception as error:  # a foreign text may quote anything: its type only
+            raise ProviderError(
+                f"the _{prefix} provider failed to list {name_prefix!r} ({type(error).__name__})"
+            ) from None
+        if not all(isinstance(name, str) for name in names):
+            raise ProviderError(f"the _{prefix} provider listed something that is not a name")
+        return NameListing(names[:limit], len(names) > limit)
+
+    def can_list(self, prefix: str) -> bool:
+        """Tell whether the ``_prefix`` provider implements listing."""
+        return provider_can_list(self.registry.get(prefix).provider_class)
+
+    def list_keys(self, prefix: str, name: str, *, timeout: float | None = None) -> list[KeyInfo]:
+        """Return the keys of the secret *name* with the JSON type of each
+        value, sorted. The document is fetched and read in this process;
+        only key names and types leave it.
+
+        :raise ResolutionError: when the secret cannot be fetched.
+        :raise DocumentError: when it is not a JSON object.
+        """
+        reference = Reference(f"_{prefix}:{name}", prefix, name, None)
+        self.provider(prefix)  # an unknown prefix fails here, plainly
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        documents = self._fetch_all({reference.secret_id}, deadline, _ignore)
+        document = documents[reference.secret_id]
+        if isinstance(document, BaseException):
+            failure = Failure("NAME", reference.text, _as_error(document, prefix))
+            raise ResolutionError([failure])
+        obj = values.as_object(document)
+        return [KeyInfo(str(key), values.json_type(value)) for key, value in sorted(obj.items())]
+
     def close(self) -> None:
         """Close every provider and drop cached documents."""
         with self._lock:
@@ -215,7 +304,7 @@ class Resolver:
             self._cache.clear()
             self._inflight.clear()
             self._closed = True
-        self._pool.shutdown()
+        self._finalizer()
         for provider in providers:
             try:
                 provider.close()
@@ -344,8 +433,12 @@ class Resolver:
         slots.update(owned)
         for secret_id, slot in slots.items():
             slot.add_done_callback(partial(_deliver, arrived, secret_id))
-        self._submit(by_prefix, owned)
+        tasks = self._submit(by_prefix, owned)
         wait(slots.values(), timeout=max(0.0, deadline - time.monotonic()))
+        if self.cache_ttl is None:
+            # Nobody else waits for these: fetches still queued never start.
+            for task in tasks:
+                task.cancel()
         for (prefix, name), slot in slots.items():
             if slot.done():
                 documents[(prefix, name)] = slot.result()
@@ -366,12 +459,9 @@ class Resolver:
         if self.cache_ttl is None:
             return None, slot, True
         with self._lock:
-            entry = self._cache.get(secret_id)
-            if entry is not None:
-                expires, document = entry
-                if expires >= time.monotonic():
-                    return document, slot, False
-                del self._cache[secret_id]
+            document = self._cache.get(secret_id)  # expired entries are gone
+            if document is not None:
+                return document, slot, False
             shared = self._inflight.get(secret_id)
             if shared is not None:
                 return None, shared, False
@@ -381,31 +471,50 @@ class Resolver:
 
     def _submit(
         self, by_prefix: Mapping[str, list[str]], slots: Mapping[_SecretId, Future[FetchResult]]
-    ) -> None:
+    ) -> list[_Pending]:
         """Start the fetches: one per name, or one per chunk for batching
         providers; each fills the *slots* of its names when it ends."""
+        tasks: list[_Pending] = []
         for prefix, names in by_prefix.items():
             provider = self.provider(prefix)  # built during parsing already
+            pool = self._pool(prefix)
             size = max(1, provider.max_batch)
             for start in range(0, len(names), size):
                 chunk = names[start : start + size]
+                work: Callable[[], Mapping[str, FetchResult]]
                 if size == 1:
-                    future = self._pool.submit(_fetch_one, provider, chunk[0])
+                    work = partial(_fetch_one, provider, chunk[0])
                 else:
-                    future = self._pool.submit(provider.fetch_many, chunk)
+                    work = partial(provider.fetch_many, chunk)
                 mine = {name: slots[(prefix, name)] for name in chunk}
-                future.add_done_callback(partial(self._settle, prefix, mine))
+                tasks.append(pool.submit(self._fetch_and_settle, prefix, mine, work))
+        return tasks
 
-    def _settle(
-        self, prefix: str, slots: Mapping[str, Future[FetchResult]], future: _Pending
+    def _pool(self, prefix: str) -> DaemonPool:
+        pool = self._pools.get(prefix)
+        if pool is None:
+            with self._lock:
+                if self._closed:
+                    raise EnvsecretsError("the resolver is closed")
+                pool = self._pools.setdefault(prefix, DaemonPool(self._max_workers, prefix))
+        return pool
+
+    def _fetch_and_settle(
+        self,
+        prefix: str,
+        slots: Mapping[str, Future[FetchResult]],
+        work: Callable[[], Mapping[str, FetchResult]],
     ) -> None:
-        """Hand the outcome of one fetch to its slots, caching documents.
+        """Run one fetch and hand its outcome to its *slots*, caching documents.
 
-        Runs when the fetch ends, even after its resolution gave up on it.
+        Runs on a worker, to the end, even after its resolution gave up on it.
         """
-        error = future.exception()
-        answers: Mapping[str, FetchResult] = {} if error else future.result()
-        now = time.monotonic()
+        answers: Mapping[str, FetchResult] = {}
+        error: BaseException | None = None
+        try:
+            answers = work()
+        except Exception as failure:  # reported per name through the slots
+            error = failure
         for name, slot in slots.items():
             answer = answers.get(name, error)
             if answer is None:
@@ -413,7 +522,7 @@ class Resolver:
             if self.cache_ttl is not None:
                 with self._lock:
                     if not isinstance(answer, BaseException) and not self._closed:
-                        self._cache[(prefix, name)] = (now + self.cache_ttl, answer)
+                        self._cache[(prefix, name)] = answer
                     if self._inflight.get((prefix, name)) is slot:
                         del self._inflight[(prefix, name)]
             slot.set_result(answer)
@@ -489,6 +598,15 @@ def _deliver(
     arrived(secret_id, slot.result())
 
 
+def _ignore(secret_id: _SecretId, document: FetchResult) -> None:
+    """An ``arrived`` callback for fetches whose values nobody extracts early."""
+
+
+def _shut_down(pools: dict[str, DaemonPool]) -> None:
+    for pool in list(pools.values()):
+        pool.shutdown()
+
+
 def _fetch_one(provider: Provider, name: str) -> Mapping[str, FetchResult]:
     try:
         return {name: provider.fetch(name)}
@@ -547,13 +665,11 @@ def resolve_env(
 ) -> dict[str, str]:
     """Return *env* with every reference replaced by its secret.
 
-    Providers read their configuration from *environ*, which defaults to
-    ``os.environ`` overlaid with *env*, so *env* may carry ``VAULT_ADDR`` or
-    the JSON of an ``_envjson`` variable.
+    Providers read their configuration (``VAULT_ADDR``...) from *environ*,
+    which defaults to ``os.environ``, never from *env*; *env* may hold the
+    JSON documents that ``_envjson`` references read.
 
     :raise ResolutionError: listing every failing variable.
     """
-    if environ is None:
-        environ = {**os.environ, **env}
-    with Resolver(environ, timeout=timeout, plugins=plugins) as resolver:
+    with Resolver(environ, data=env, timeout=timeout, plugins=plugins) as resolver:
         return resolver.resolve(env)

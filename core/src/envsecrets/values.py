@@ -93,6 +93,7 @@ def _resolve_pointer(document: object, pointer: str) -> object:
         elif (
             isinstance(current, Sequence)
             and not isinstance(current, str)
+            and token.isascii()  # "²".isdigit() is true, int("²") fails
             and token.isdigit()
             and not (len(token) > 1 and token.startswith("0"))  # RFC 6901: no leading zeros
             and int(token) < len(current)
@@ -131,6 +132,24 @@ def _compact(value: object) -> str:
     if value is None or isinstance(value, (bool, int, float)):
         return json.dumps(value)
     raise DocumentError(f"the secret holds a {type(value).__name__}, which is not JSON")
+
+
+def json_type(value: object) -> str:
+    """The JSON type name of a parsed value: string, number, boolean, null,
+    object or array (what discovery shows instead of the value)."""
+    if isinstance(value, JSONNumber) or (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+    ):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, Mapping):
+        return "object"
+    return "array"
 
 
 def _kind(document: object) -> str:
