@@ -180,12 +180,13 @@ def test_resolve_without_files_prints_the_whole_environment(cli: Runner) -> None
     assert "PATH" in output
 
 
-def test_resolve_shell_refuses_names_a_shell_cannot_hold(cli: Runner, tmp_path: Path) -> None:
+def test_resolve_shell_leaves_out_names_a_shell_cannot_hold(cli: Runner, tmp_path: Path) -> None:
     env_file = tmp_path / "in.env"
-    env_file.write_text("BAD-NAME=x\n")
+    env_file.write_text("BAD-NAME=x\nGOOD=y\n")
     result = cli("resolve", "-e", str(env_file), "-f", "shell")
-    assert result.returncode == 1
-    assert "'BAD-NAME' is not a valid shell variable name" in result.stderr
+    assert result.returncode == 0
+    assert result.stdout == "export GOOD='y'\n"
+    assert "not shell variable names, left out: 'BAD-NAME'" in result.stderr
 
 
 def test_check_reports_each_reference_without_values(cli: Runner, tmp_path: Path) -> None:

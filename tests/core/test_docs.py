@@ -39,6 +39,14 @@ def test_every_option_appears_in_the_cli_docs(command: str) -> None:
             assert re.search(rf"`[^`]*{re.escape(option)}\b", text), f"{command} {option}"
 
 
+def test_every_top_level_option_appears_in_the_cli_docs() -> None:
+    text = (DOCS / "cli.md").read_text()
+    for action in build_parser()._actions:
+        for option in action.option_strings:
+            if option not in {"-h", "--help"}:
+                assert re.search(rf"`[^`]*{re.escape(option)}\b", text), option
+
+
 def test_every_exit_code_is_documented() -> None:
     from envsecrets import cli
 

@@ -1,8 +1,9 @@
 """The ``envsecrets`` command line.
 
 Exit codes: 0 success; 1 a reference failed (nothing was run or written);
-2 usage error (bad option, unreadable env file); 126 the command was found
-but could not be started; 127 the command was not found; 130 interrupted.
+2 usage error (bad option, unreadable env file, an env file setting a
+provider setting); 126 the command was found but could not be started; 127
+the command was not found; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from envsecrets import __version__
-from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
-from envsecrets.resolver import DEFAULT_TIMEOUT, Resolver
+from envsecrets import __version__, grammar, isolation
+from envsecrets.errors import (
+    EnvsecretsError,
+    ListingNotSupported,
+    ProviderNotInstalled,
+    ResolutionError,
+    quote_reference,
+)
+from envsecrets.resolver import DEFAULT_LIST_LIMIT, DEFAULT_TIMEOUT, Resolver
+
+if TYPE_CHECKING:
+    from envsecrets.plugins import CommandInfo
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -35,10 +46,18 @@ references:
     PG_PORT=_envjson:ENV_CONFIG:PG_PORT
   Other values pass through unchanged. See `envsecrets providers`.
 
+credentials:
+  Provider settings (VAULT_ADDR, AWS_ENDPOINT_URL...) come from the process
+  environment only; an env file setting one is refused. `run` keeps the
+  providers' credentials (VAULT_TOKEN, AWS keys...) from COMMAND.
+
 exit codes:
   0 success, 1 a reference failed (nothing run or written), 2 usage error,
   126 command cannot be started, 127 command not found, 130 interrupted.
 """
+
+#: The commands of the core; a plugin command cannot replace one.
+BUILTIN_COMMANDS = ("run", "resolve", "check", "get", "ls", "providers", "new-provider")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,8 +76,20 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command."""
+def _positive_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def build_parser(
+    plugin_commands: Mapping[str, CommandInfo] | None = None,
+) -> argparse.ArgumentParser:
+    """The argument parser of every command, plus *plugin_commands*."""
     common = _Parser(add_help=False)
     common.add_argument(
         "-v",
@@ -76,6 +107,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="read variables from a dotenv FILE (repeatable; later files win over "
         "earlier ones and over the environment; ${VAR} is not expanded)",
+    )
+    files.add_argument(
+        "--allow-provider-settings",
+        action="store_true",
+        help="let env files set provider settings (VAULT_ADDR, AWS_*...), which then "
+        "configure the providers: only for files you trust, since a file could send "
+        "your credentials elsewhere",
+    )
+    credentials = _Parser(add_help=False)
+    credentials.add_argument(
+        "--keep-credentials",
+        action="store_true",
+        help="print the providers' credentials (VAULT_TOKEN, AWS keys...) of this "
+        "process too; by default they are left out",
     )
     timeout = _Parser(add_help=False)
     timeout.add_argument(
@@ -102,23 +147,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="resolve the environment, then replace this process with COMMAND",
         description="Resolve every reference in the environment (and env files), then "
         "replace this process with COMMAND, without a shell. COMMAND is never started "
-        "if any reference fails. Secrets reach COMMAND only through its environment.",
+        "if any reference fails. Secrets reach COMMAND only through its environment. "
+        "The providers' credentials of this process (VAULT_TOKEN, AWS keys...) are "
+        "not passed on unless --keep-credentials.",
+    )
+    child = run.add_mutually_exclusive_group()
+    child.add_argument(
+        "--keep-credentials",
+        action="store_true",
+        help="pass the providers' credentials of this process on to COMMAND",
+    )
+    child.add_argument(
+        "--pristine",
+        action="store_true",
+        help="give COMMAND only the env files' variables, the resolved references and "
+        "PATH, HOME, LANG, TERM",
     )
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG]...")
 
     resolve = commands.add_parser(
         "resolve",
-        parents=[common, files, timeout],
+        parents=[common, files, timeout, credentials],
         help="print the resolved variables (dotenv, json or shell)",
         description="Resolve and print variables: those of the env files when -e is "
-        "given, otherwise the whole environment.",
+        "given, otherwise the whole environment without the providers' credentials. "
+        "dotenv output is for dotenv readers: to load it into a shell, use -f shell.",
     )
     resolve.add_argument(
         "-f",
         "--format",
         choices=("dotenv", "json", "shell"),
         default="dotenv",
-        help="output format (default dotenv; shell prints export lines)",
+        help="output format (default dotenv; shell prints export lines and skips "
+        "names a shell cannot assign, with a note on stderr)",
     )
     resolve.add_argument(
         "-o",
@@ -144,9 +205,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Resolve one reference, such as _aws:app/db:password, and print "
         "its value. Configuration (VAULT_ADDR...) comes from the environment.",
     )
-    get.add_argument("reference", metavar="REFERENCE")
+    get.add_argument("reference", metavar="REFERENCE", help="_PREFIX:NAME[:KEY], quoted")
     get.add_argument(
         "-n", "--no-newline", action="store_true", help="do not print a newline after the value"
+    )
+
+    listing = commands.add_parser(
+        "ls",
+        parents=[common, timeout],
+        help="list secret names (PREFIX:[NAME_PREFIX]) or a secret's keys (PREFIX:NAME:)",
+        description="List the secret names a provider holds under a name prefix "
+        "(`envsecrets ls _vaultkv2:database/`), or, with a trailing colon, the keys of "
+        "one secret and the JSON type of each value (`envsecrets ls _aws:pgprod:`). "
+        "Never prints a value. Sorted; at most --limit entries.",
+    )
+    listing.add_argument("target", metavar="PREFIX:[NAME_PREFIX] | PREFIX:NAME:")
+    listing.add_argument(
+        "-f",
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default text)",
+    )
+    listing.add_argument(
+        "--limit",
+        type=_positive_count,
+        default=DEFAULT_LIST_LIMIT,
+        metavar="N",
+        help=f"print at most N entries (default {DEFAULT_LIST_LIMIT}), with a notice when cut",
     )
 
     commands.add_parser(
@@ -168,12 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
     new_provider.add_argument(
         "-d", "--directory", default=".", metavar="DIR", help="parent folder (default: .)"
     )
+    for name, info in (plugin_commands or {}).items():
+        origin = info.distribution or f"plugin {info.plugin}"
+        sub = commands.add_parser(name, parents=[common], help=f"{info.command.summary} [{origin}]")
+        info.command.configure_parser(sub)
+        sub.set_defaults(plugin_action=info.command.action)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_plugin_commands(argv))
     args = parser.parse_args(argv)
     _configure_logging(getattr(args, "verbose", 0))
     handlers = {
@@ -181,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resolve": _resolve,
         "check": _check,
         "get": _get,
+        "ls": _ls,
         "providers": _providers,
         "new-provider": _new_provider,
     }
@@ -188,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        if args.command not in handlers:
+            return _plugin_command(args)
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -197,6 +292,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILURE
+
+
+def _plugin_commands(argv: Sequence[str]) -> dict[str, CommandInfo]:
+    """The commands plugins add, loaded only when *argv* names a command
+    that is not built in, or asks for the top-level help: ``run`` never
+    imports a command plugin, and a broken one cannot break it."""
+    words = [word for word in argv if not word.startswith("-")]
+    if words and words[0] in BUILTIN_COMMANDS:
+        return {}
+    if not words and not {"-h", "--help"} & set(argv):
+        return {}
+    from envsecrets.plugins import load_registry
+
+    try:
+        found = load_registry(commands=True).commands
+    except Exception as error:  # the built-in commands must keep working
+        log.warning("plugin commands could not be loaded: %s", type(error).__name__)
+        return {}
+    return {name: info for name, info in found.items() if name not in BUILTIN_COMMANDS}
+
+
+def _plugin_command(args: argparse.Namespace) -> int:
+    try:
+        code = args.plugin_action(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as error:  # a plugin's bug: say which, without a traceback
+        _error(f"the {args.command} command failed ({type(error).__name__}: {error})")
+        return EXIT_FAILURE
+    return int(code or 0)
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -211,28 +336,60 @@ def _error(message: str) -> None:
     print(f"envsecrets: error: {message}", file=sys.stderr)
 
 
-def _environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[str, str]] | int:
-    """Return (the whole environment, the variables to act on), or an exit code.
+class _Session:
+    """What one command acts on: the process environment (the providers'
+    settings), the env files' variables, and the resolver built from them."""
 
-    The variables to act on are the env files' when ``-e`` is given, else
-    the whole environment.
+    def __init__(self, args: argparse.Namespace, from_files: dict[str, str]) -> None:
+        self.process = dict(os.environ)
+        self.from_files = from_files
+        #: The variables a command resolves: the environment plus the files.
+        self.env = {**self.process, **from_files}
+        settings = self.env if args.allow_provider_settings else self.process
+        self.resolver = Resolver(settings, data=from_files, timeout=args.timeout)
+
+    def credential_free(self, variables: Mapping[str, str]) -> dict[str, str]:
+        """*variables* without the credentials of this process; those the
+        env files set are the user's own and stay."""
+        credentials = self.resolver.registry.credentials()
+        return isolation.without_credentials(variables, credentials, keep=self.from_files)
+
+
+def _session(args: argparse.Namespace) -> _Session | int:
+    """Read the env files and build the session, or return an exit code.
+
+    An env file may not set a provider setting unless
+    ``--allow-provider-settings``: it would decide where credentials go.
     """
-    from_files: dict[str, str] = {}
+    files: list[isolation.EnvFile] = []
     if args.env_file:
-        from envsecrets.envfiles import read_env_files  # python-dotenv only when needed
+        from envsecrets.envfiles import read_each  # python-dotenv only when needed
 
         try:
-            from_files = read_env_files(args.env_file)
+            files = read_each(args.env_file)
         except EnvsecretsError as error:
             _error(str(error))
             return EXIT_USAGE
-        # No environment can hold a NUL: say so now, not with a crash at exec.
-        holding_nul = [name for name, value in from_files.items() if "\x00" in name + value]
-        if holding_nul:
-            _error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
+    from_files: dict[str, str] = {}
+    for env_file in files:
+        from_files.update(env_file.variables)
+    # No environment can hold a NUL: say so now, not with a crash at exec.
+    holding_nul = [name for name, value in from_files.items() if "\x00" in name + value]
+    if holding_nul:
+        _error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
+        return EXIT_USAGE
+    session = _Session(args, from_files)
+    if files and not args.allow_provider_settings:
+        found = isolation.settings_in_files(files, session.resolver.registry.settings())
+        if found:
+            for path, name in found:
+                _error(
+                    f"env file {path!r} sets {name}, a provider setting: settings come from "
+                    "the process environment only (--allow-provider-settings to allow it)"
+                )
+            session.resolver.close()
             return EXIT_USAGE
-    env = {**os.environ, **from_files}
-    return env, (from_files if args.env_file else env)
+    return session
 
 
 def _resolve_or_report(resolver: Resolver, env: Mapping[str, str]) -> dict[str, str] | None:
@@ -250,19 +407,25 @@ def _run(args: argparse.Namespace) -> int:
     if not argv:
         _error("run needs a command: envsecrets run [-e FILE]... -- COMMAND [ARG]...")
         return EXIT_USAGE
-    environment = _environment(args)
-    if isinstance(environment, int):
-        return environment
-    env, _ = environment
+    session = _session(args)
+    if isinstance(session, int):
+        return session
     # Look the command up before fetching anything: no secret is fetched
     # for a command that cannot start.
-    if shutil.which(argv[0], path=env.get("PATH", os.defpath)) is None:
-        _error(f"command not found: {argv[0]}")
-        return EXIT_NOT_FOUND
-    with Resolver(env, timeout=args.timeout) as resolver:
-        resolved = _resolve_or_report(resolver, env)
-    if resolved is None:
-        return EXIT_FAILURE
+    problem = _find_command(argv[0], session.env.get("PATH", os.defpath))
+    if problem is not None:
+        session.resolver.close()
+        _error(problem[1])
+        return problem[0]
+    with session.resolver as resolver:
+        resolved = _resolve_or_report(resolver, session.env)
+        if resolved is None:
+            return EXIT_FAILURE
+        if args.pristine:
+            references = [name for name, text in session.env.items() if grammar.parse(text)]
+            resolved = isolation.pristine(resolved, session.process, session.from_files, references)
+        elif not args.keep_credentials:
+            resolved = session.credential_free(resolved)
     log.info("starting %s with %d variables", argv[0], len(resolved))
     sys.stdout.flush()
     sys.stderr.flush()
@@ -273,17 +436,43 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_CANNOT_EXECUTE
 
 
-def _resolve(args: argparse.Namespace) -> int:
-    from envsecrets.formats import FORMATS, write_private
+def _find_command(command: str, path: str) -> tuple[int, str] | None:
+    """``None`` when *command* can be started, else (exit code, message):
+    127 when nothing of that name exists, 126 when it exists but cannot be
+    executed (a directory, a file without the execute bit), as ``env``."""
+    if shutil.which(command, path=path) is not None:
+        return None
+    if os.sep in command:
+        candidates = [command]
+    else:
+        candidates = [os.path.join(folder or ".", command) for folder in path.split(os.pathsep)]
+    for candidate in candidates:
+        if os.path.isdir(candidate):
+            return EXIT_CANNOT_EXECUTE, f"cannot start {command}: it is a directory"
+        if os.path.exists(candidate):
+            return EXIT_CANNOT_EXECUTE, f"cannot start {command}: {candidate} is not executable"
+    return EXIT_NOT_FOUND, f"command not found: {command}"
 
-    environment = _environment(args)
-    if isinstance(environment, int):
-        return environment
-    env, wanted = environment
-    with Resolver(env, timeout=args.timeout) as resolver:
+
+def _resolve(args: argparse.Namespace) -> int:
+    from envsecrets.formats import FORMATS, not_shell_names, write_private
+
+    session = _session(args)
+    if isinstance(session, int):
+        return session
+    wanted = session.from_files if args.env_file else session.env
+    with session.resolver as resolver:
         resolved = _resolve_or_report(resolver, wanted)
+        if resolved is not None and not args.keep_credentials:
+            resolved = session.credential_free(resolved)
     if resolved is None:
         return EXIT_FAILURE
+    if args.format == "shell":
+        skipped = not_shell_names(resolved)
+        if skipped:
+            names = ", ".join(map(ascii, skipped))
+            print(f"envsecrets: note: not shell variable names, left out: {names}", file=sys.stderr)
+            resolved = {name: value for name, value in resolved.items() if name not in skipped}
     # Plain values come from the environment as is, and os.environ holds
     # bytes that are not UTF-8 as lone surrogates: no format can write them.
     unwritable = [name for name, value in resolved.items() if not _is_text(name + value)]
@@ -313,11 +502,11 @@ def _is_text(text: str) -> bool:
 
 
 def _check(args: argparse.Namespace) -> int:
-    environment = _environment(args)
-    if isinstance(environment, int):
-        return environment
-    env, wanted = environment
-    with Resolver(env, timeout=args.timeout) as resolver:
+    session = _session(args)
+    if isinstance(session, int):
+        return session
+    wanted = session.from_files if args.env_file else session.env
+    with session.resolver as resolver:
         results = resolver.check(wanted, fetch=args.fetch)
     if not results:
         print("no references found")
@@ -335,6 +524,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _get(args: argparse.Namespace) -> int:
+    text = args.reference
+    if grammar.parse(text) is None and text.isascii() and text.replace("_", "a").isalnum():
+        # `envsecrets get PG_PASS`: a variable's name, not its reference.
+        _error(
+            f"{text} is not a reference (_PREFIX:NAME[:KEY]); to resolve that variable, "
+            f'give its value: envsecrets get "${text}"'
+        )
+        return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
         try:
             value = resolver.get(args.reference)
@@ -346,6 +543,63 @@ def _get(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     sys.stdout.write(value if args.no_newline else value + "\n")
     return EXIT_OK
+
+
+def _ls(args: argparse.Namespace) -> int:
+    target = args.target if args.target.startswith("_") else "_" + args.target
+    prefix, colon, rest = target[1:].partition(":")
+    if not (colon and grammar.split(f"_{prefix}:x") == (prefix, "x")):
+        _error(f"{quote_reference(args.target)}: expected PREFIX:[NAME_PREFIX] or PREFIX:NAME:")
+        return EXIT_USAGE
+    with Resolver(os.environ, timeout=args.timeout) as resolver:
+        try:
+            if rest.endswith(":"):
+                lines, truncated = _list_keys(resolver, prefix, rest[:-1], args)
+            else:
+                lines, truncated = _list_names(resolver, prefix, rest, args)
+        except (ListingNotSupported, ProviderNotInstalled) as error:
+            _error(str(error))
+            return EXIT_USAGE
+        except ResolutionError as error:
+            _error(str(error.failures[0].error))
+            return EXIT_FAILURE
+        except EnvsecretsError as error:
+            _error(f"{quote_reference(target)}: {error}")
+            return EXIT_FAILURE
+    for line in lines:
+        print(line)
+    if truncated:
+        print(f"envsecrets: note: only the first {args.limit} shown (--limit)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _list_names(
+    resolver: Resolver, prefix: str, name_prefix: str, args: argparse.Namespace
+) -> tuple[list[str], bool]:
+    import json
+
+    listing = resolver.list_names(prefix, name_prefix, limit=args.limit)
+    if args.format == "json":
+        document = {"names": listing.names, "truncated": listing.truncated}
+        return [json.dumps(document, ensure_ascii=False)], listing.truncated
+    return [quote_reference(name) for name in listing.names], listing.truncated
+
+
+def _list_keys(
+    resolver: Resolver, prefix: str, name: str, args: argparse.Namespace
+) -> tuple[list[str], bool]:
+    import json
+
+    keys = resolver.list_keys(prefix, name)
+    truncated = len(keys) > args.limit
+    keys = keys[: args.limit]
+    if args.format == "json":
+        rows = [{"key": info.key, "type": info.json_type} for info in keys]
+        return [json.dumps({"keys": rows, "truncated": truncated}, ensure_ascii=False)], truncated
+    width = max((len(info.key) for info in keys), default=0)
+    return [
+        f"{quote_reference(info.key).ljust(width)}  {info.json_type}" for info in keys
+    ], truncated
 
 
 def _providers(args: argparse.Namespace) -> int:
@@ -370,13 +624,15 @@ def _providers(args: argparse.Namespace) -> int:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         print("  ".join([*cells, row[4]]))
-    for error in registry.conflicts.values():
-        print(f"conflict: {error}")
+    for message in registry.conflicts.values():
+        print(f"conflict: {message}")
     for failure in registry.failures:
         origin = f" ({failure.distribution} {failure.version})" if failure.distribution else ""
         print(f"failed: plugin {failure.plugin!r}{origin}: {failure.reason}")
     for name in sorted(registry.disabled):
         print(f"disabled: plugin {name!r} (ENVSECRETS_DISABLE_PLUGINS)")
+    for name in sorted(registry.not_allowed):
+        print(f"not loaded: plugin {name!r} (not in ENVSECRETS_PLUGINS)")
     if len(rows) == 1:
         print("no providers installed: pip install envsecrets-envjson (or -aws, -vault)")
     try:

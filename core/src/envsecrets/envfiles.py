@@ -13,6 +13,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from envsecrets.errors import EnvsecretsError
+from envsecrets.isolation import EnvFile
 
 
 class EnvFileError(EnvsecretsError):
@@ -27,6 +28,17 @@ def read_env_files(paths: Iterable[str | Path]) -> dict[str, str]:
     :raise EnvFileError: naming the file when it cannot be read.
     """
     merged: dict[str, str] = {}
+    for env_file in read_each(paths):
+        merged.update(env_file.variables)
+    return merged
+
+
+def read_each(paths: Iterable[str | Path]) -> list[EnvFile]:
+    """Return the variables of each of *paths*, file by file.
+
+    :raise EnvFileError: naming the file when it cannot be read.
+    """
+    files = []
     for path in paths:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -34,5 +46,6 @@ def read_env_files(paths: Iterable[str | Path]) -> dict[str, str]:
             reason = error.strerror if isinstance(error, OSError) else "not valid UTF-8"
             raise EnvFileError(f"cannot read env file {str(path)!r}: {reason}") from None
         values = dotenv_values(stream=io.StringIO(text), interpolate=False)
-        merged.update({name: value for name, value in values.items() if value is not None})
-    return merged
+        variables = {name: value for name, value in values.items() if value is not None}
+        files.append(EnvFile(str(path), variables))
+    return files

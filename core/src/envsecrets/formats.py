@@ -6,7 +6,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from envsecrets.errors import EnvsecretsError
@@ -30,12 +30,19 @@ def to_dotenv(variables: Mapping[str, str]) -> str:
     )
 
 
+def not_shell_names(names: Iterable[str]) -> list[str]:
+    """The names a shell cannot assign (an exported bash function's
+    ``BASH_FUNC_f%%``): ``shell`` format leaves them out."""
+    return [name for name in names if not _SHELL_NAME.fullmatch(name)]
+
+
 def to_shell(variables: Mapping[str, str]) -> str:
-    """``export NAME='value'`` lines for a POSIX shell to ``eval`` or source."""
+    """``export NAME='value'`` lines for a POSIX shell to ``eval`` or source;
+    variables whose names a shell cannot assign are left out."""
     lines = []
     for name, value in variables.items():
         if not _SHELL_NAME.fullmatch(name):
-            raise OutputError(f"variable {name!r} is not a valid shell variable name")
+            continue
         quoted = "'" + value.replace("'", "'\\''") + "'"
         lines.append(f"export {name}={quoted}\n")
     return "".join(lines)

@@ -115,6 +115,7 @@ class Resolver:
         reused by later resolutions; ``None`` (the default) keeps nothing.
     :param cache_size: most documents the cache holds; expired ones are
         evicted first.
+    :param clock: the cache's clock (tests inject one).
     :param plugins: extra plugin objects to register (modules or instances
         with ``@envsecrets.hookimpl`` functions).
     :param entry_points: whether to load plugins from the ``envsecrets``
@@ -130,6 +131,7 @@ class Resolver:
         max_workers: int = DEFAULT_MAX_WORKERS,
         cache_ttl: float | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
         plugins: Iterable[object] = (),
         entry_points: bool = True,
     ) -> None:
@@ -154,7 +156,7 @@ class Resolver:
         if cache_ttl is not None:
             from cachetools import TTLCache  # only for long-lived resolvers
 
-            self._cache = TTLCache(maxsize=cache_size, ttl=cache_ttl, timer=time.monotonic)
+            self._cache = TTLCache(maxsize=cache_size, ttl=cache_ttl, timer=clock)
         self._inflight: dict[_SecretId, Future[FetchResult]] = {}  # cache on: one fetch each
         self._closed = False
 

@@ -53,7 +53,10 @@ def parse_json(text: str) -> object:
     except ValueError as error:
         # JSONDecodeError messages hold positions only, never document text;
         # our own ValueErrors name a key at most.
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        if isinstance(error, json.JSONDecodeError):
+            reason = f"{error.msg} at line {error.lineno} column {error.colno}"
+        else:
+            reason = str(error)
         raise DocumentError(f"the secret is not valid JSON ({reason})") from None
 
 

@@ -3,7 +3,8 @@ environment variable VAR of the agent (or of the env file being resolved)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterator, Sequence
 
 import envsecrets
 
@@ -15,6 +16,8 @@ class EnvJSONProvider(envsecrets.Provider):
 
     prefix = "envjson"
     description = "JSON object held in an environment variable (_envjson:VAR:KEY)."
+    name_hint = "ENV_CONFIG"
+    key_hint = "PG_PORT"
 
     def split(self, rest: str) -> tuple[str, str | None]:
         # VAR never holds a colon, so KEY may: split at the first one.
@@ -28,7 +31,8 @@ class EnvJSONProvider(envsecrets.Provider):
         return variable, key
 
     def fetch(self, name: str) -> envsecrets.Document:
-        document = self.environ.get(name)
+        # A document is data, not a setting: env files may hold it too.
+        document = self.variables.get(name)
         if document is None:
             raise envsecrets.SecretNotFound(f"environment variable {name} is not set")
         if not document.strip():
@@ -39,6 +43,21 @@ class EnvJSONProvider(envsecrets.Provider):
             )
         # The core parses the JSON (keeping number text) and reports errors.
         return document
+
+    def list_names(self, prefix: str) -> Iterator[str]:
+        """The variables starting with *prefix* whose value is a JSON object."""
+        for name, value in self.variables.items():
+            if name.startswith(prefix) and _holds_object(value):
+                yield name
+
+
+def _holds_object(value: str) -> bool:
+    if not value.lstrip().startswith("{"):  # most variables: no parse at all
+        return False
+    try:
+        return isinstance(json.loads(value), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 @envsecrets.hookimpl
