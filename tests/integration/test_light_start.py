@@ -11,7 +11,11 @@ from importlib import metadata
 
 import pytest
 
-HEAVY = ("boto3", "botocore", "hvac", "requests", "urllib3", "attr", "attrs", "dotenv")
+HEAVY = (
+    *("boto3", "botocore", "hvac", "requests", "urllib3", "attr", "attrs", "dotenv"),
+    # the TTL cache of long-lived resolvers and the editor's web stack
+    *("cachetools", "starlette", "uvicorn", "jinja2", "truststore"),
+)
 
 # Runs the CLI in-process and reports sys.modules at exit (run's exec would
 # replace the process, so `run` is observed through -X importtime instead).
