@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +23,7 @@ from tests.support.moto_server import moto_environ, moto_server
 from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
 
 AMZ_JSON = {"Content-Type": "application/x-amz-json-1.1"}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +99,26 @@ def make_resolver() -> Iterator[Callable[..., envsecrets.Resolver]]:
     yield make
     for resolver in made:
         resolver.close()
+
+
+@pytest.fixture
+def run_cli() -> Callable[[list[str], dict[str, str]], subprocess.CompletedProcess[str]]:
+    """Run ``python -m envsecrets ARGS`` in a fresh process whose environment
+    is *environ* over this one's, without any AWS_ variable of its own."""
+
+    def run(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        return subprocess.run(
+            [sys.executable, "-m", "envsecrets", *args],
+            env={**base, **environ},
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+            check=False,
+        )
+
+    return run
 
 
 @pytest.fixture(scope="session")

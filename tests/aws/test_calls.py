@@ -222,3 +222,31 @@ def test_duplicates_and_dedupe_in_fetch_many(
         assert proxy.operations() == {"BatchGetSecretValue": 1}
     finally:
         provider.close()
+
+
+def test_fallback_runs_on_the_cores_fetch_each(
+    sm: Any, environ: dict[str, str], make_proxy: Any, unique: Any
+) -> None:
+    """The per-name fallback starts no thread of its own: it hands the
+    names to the core's ``fetch_each`` (one concurrency primitive)."""
+    names = [unique(f"each/{i}") for i in range(3)]
+    seed(sm, names)
+    handed: list[list[str]] = []
+
+    class Recording(envsecrets_aws.AWSProvider):
+        def fetch_each(self, names: Any) -> Any:
+            names = list(names)
+            handed.append(names)
+            return super().fetch_each(names)
+
+    proxy = make_proxy(rule=deny("BatchGetSecretValue"))
+    provider = Recording(through(proxy, environ))
+    try:
+        results = provider.fetch_many(names)
+    finally:
+        provider.close()
+    assert {name: results[name] for name in names} == {
+        name: f'{{"user": "u{i}", "n": {i}}}' for i, name in enumerate(names)
+    }
+    assert [sorted(batch) for batch in handed] == [sorted(names)]
+    assert proxy.operations() == {"BatchGetSecretValue": 1, "GetSecretValue": 3}

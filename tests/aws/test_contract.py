@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,17 @@ class TestAWSContract(ProviderContract):
     @pytest.fixture
     def contract_environ(self, environ: dict[str, str]) -> Mapping[str, str]:
         return environ
+
+    @pytest.fixture
+    def contract_credentials(self) -> Mapping[str, str]:
+        # Credentials moto accepts: the successful paths (signed requests
+        # dumped by botocore at DEBUG) are searched too, not only refusals.
+        token = uuid.uuid4().hex
+        return {
+            "AWS_ACCESS_KEY_ID": f"AKIACONTRACT{token[:8].upper()}",
+            "AWS_SECRET_ACCESS_KEY": f"contract-secret-key-{token}",
+            "AWS_SESSION_TOKEN": f"contract-session-token-{token}",
+        }
 
     @pytest.fixture
     def contract_secrets(self, sm: Any, unique: Any) -> Mapping[str, object]:

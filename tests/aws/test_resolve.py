@@ -188,11 +188,17 @@ def test_found_through_entry_points(sm: Any, environ: dict[str, str], unique: An
         assert resolver.resolve({"K": f"_aws:{name}:k"}) == {"K": "v"}
 
 
-def test_resolve_env_reads_configuration_from_env_itself(
+def test_resolve_env_reads_settings_from_the_process_environment_only(
     sm: Any, environ: dict[str, str], unique: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     name = unique("renv")
     sm.create_secret(Name=name, SecretString='{"k": "v"}')
-    # resolve_env overlays the plain values of the env on os.environ.
-    result = envsecrets.resolve_env({**environ, "K": f"_aws:{name}:k"})
-    assert result["K"] == "v"
+    env = {"K": f"_aws:{name}:k"}
+    # Settings among the variables being resolved (an env file) are data,
+    # never configuration: no region, no endpoint.
+    with pytest.raises(envsecrets.ResolutionError, match="no AWS region"):
+        envsecrets.resolve_env({**environ, **env})
+    assert envsecrets.resolve_env(env, environ=environ) == {"K": "v"}
+    for variable, value in environ.items():
+        monkeypatch.setenv(variable, value)
+    assert envsecrets.resolve_env(env)["K"] == "v"

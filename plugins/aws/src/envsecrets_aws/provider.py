@@ -4,14 +4,18 @@ botocore is imported when the first secret is fetched, never when this
 module is imported: a run without ``_aws`` references does not pay for it.
 Clients come from a process-wide botocore session and are themselves shared
 process-wide, per complete set of settings: a new resolver with the settings
-of an earlier one reuses its client and kept-alive connections (boto3 itself
-is never imported).
+of an earlier one reuses its client and kept-alive connections.
+
+boto3 itself is never imported: its public ``boto3.session.Session`` would
+build the same botocore session and client, but importing boto3 also loads
+s3transfer and multiprocessing, ~25 ms of CPU per process measured against
+this path (docs/providers/aws.md), for nothing this provider uses.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,9 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import envsecrets
 from envsecrets import DocumentError, ProviderError
 from envsecrets.provider import FetchResult
-from envsecrets_aws import errors
+from envsecrets_aws import errors, redact
+from envsecrets_aws.redact import quiet_bodies
 from envsecrets_aws.reference import SecretRef, parse_name, split_reference
-from envsecrets_aws.settings import AWSConfigurationError, Settings
+from envsecrets_aws.settings import CREDENTIALS, SETTINGS, AWSConfigurationError, Settings
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -34,17 +39,19 @@ log = logging.getLogger(__name__)
 #: Most secret ids BatchGetSecretValue accepts in one call.
 BATCH_SIZE = 20
 
-#: Most GetSecretValue calls in flight at once for one batch of names.
-MAX_PARALLEL_GETS = BATCH_SIZE
+#: Secrets per ListSecrets page (the API's maximum).
+LIST_PAGE_SIZE = 100
+
+#: A secret name: AWS allows these characters, up to 512 of them. A listing
+#: prefix outside them matches nothing (and "!" would negate the filter).
+_NAME_PREFIX = re.compile(r"[A-Za-z0-9/_+=.@-]{0,512}")
 
 #: HTTP connections kept per client: the core runs several chunks at once,
-#: each with up to MAX_PARALLEL_GETS requests when batching is denied.
+#: each with up to max_parallel requests when batching is denied.
 MAX_POOL_CONNECTIONS = 64
 
 #: Clients kept for reuse by later providers, one per distinct Settings.
 MAX_CLIENTS = 8
-
-_REDACTED = "<response body redacted by envsecrets-aws: it may hold a secret value>"
 
 
 class AWSProvider(envsecrets.Provider):
@@ -58,6 +65,14 @@ class AWSProvider(envsecrets.Provider):
     prefix = "aws"
     description = "AWS Secrets Manager (_aws:NAME[:KEY], NAME may be an ARN)."
     max_batch: ClassVar[int] = BATCH_SIZE
+    #: GetSecretValue calls in flight at once when batching is denied.
+    max_parallel: ClassVar[int] = BATCH_SIZE
+    settings: ClassVar[frozenset[str]] = SETTINGS
+    credentials: ClassVar[frozenset[str]] = CREDENTIALS
+    name_hint: ClassVar[str] = "pgprod"
+    key_hint: ClassVar[str] = "PG_HOST"
+    #: Secrets per ListSecrets page.
+    list_page_size: int = LIST_PAGE_SIZE
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         super().__init__(environ)
@@ -77,7 +92,10 @@ class AWSProvider(envsecrets.Provider):
     # -- fetching --------------------------------------------------------------
 
     def fetch(self, name: str) -> envsecrets.Document:
-        result = self.fetch_many([name])[name]
+        """Fetch one secret with GetSecretValue (a batch of one costs the
+        same round trip and needs one more permission)."""
+        secret = parse_name(name)
+        result = self._get_one(self._get_client(), secret)
         if isinstance(result, BaseException):
             raise result
         return result
@@ -109,6 +127,56 @@ class AWSProvider(envsecrets.Provider):
             single.update({name: ref for name, ref in plain.items() if name not in answered})
         results.update(self._get_each(client, single))
         return results
+
+    def list_names(self, prefix: str) -> Iterator[str]:
+        """The names of the secrets whose name starts with *prefix*, from
+        ListSecrets with a name filter, every page; never a value.
+
+        :raise envsecrets.AccessDenied: without ``secretsmanager:ListSecrets``.
+        """
+        if not _NAME_PREFIX.fullmatch(prefix):
+            return
+        client = self._get_client()
+        subject = errors.NameListing(prefix)
+        request: dict[str, Any] = {"MaxResults": self.list_page_size}
+        if prefix:
+            request["Filters"] = [{"Key": "name", "Values": [prefix]}]
+        pages = 0
+        while True:
+            response = self._list_page(client, request, subject)
+            pages += 1
+            for entry in response.get("SecretList", []):
+                name = entry.get("Name")
+                # The API's name filter ignores case: keep the exact prefix.
+                if isinstance(name, str) and name.startswith(prefix):
+                    yield name
+            token = response.get("NextToken")
+            if not token:
+                break
+            if token == request.get("NextToken"):
+                # A server that hands back the same page would loop forever.
+                raise ProviderError(
+                    f"{errors.SERVICE} returned the same page twice while listing "
+                    f"{subject.describe()}"
+                )
+            request["NextToken"] = token
+        log.debug("ListSecrets: %d pages", pages)
+
+    def _list_page(
+        self, client: SecretsManagerClient, request: Mapping[str, Any], subject: errors.NameListing
+    ) -> Mapping[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            # Descriptions and tags come along: their bodies are not logged.
+            with quiet_bodies():
+                return client.list_secrets(**request)
+        except ClientError as error:
+            raise errors.listing_error(error, subject) from None
+        except BotoCoreError as error:
+            raise errors.transport_error(
+                error, subject, client.meta.endpoint_url, self._settings
+            ) from None
 
     def close(self) -> None:
         # The client is shared (see _shared_client): other providers may be
@@ -151,7 +219,7 @@ class AWSProvider(envsecrets.Provider):
 
         ids = list(dict.fromkeys(ref.secret_id for ref in secrets.values()))
         try:
-            with _quiet_bodies():
+            with quiet_bodies():
                 response = client.batch_get_secret_value(SecretIdList=ids)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
@@ -170,7 +238,8 @@ class AWSProvider(envsecrets.Provider):
         except BotoCoreError as error:
             endpoint = client.meta.endpoint_url
             return {
-                name: errors.transport_error(error, ref, endpoint) for name, ref in secrets.items()
+                name: errors.transport_error(error, ref, endpoint, self._settings)
+                for name, ref in secrets.items()
             }
         by_id: dict[str, Mapping[str, Any]] = {}
         for value in response.get("SecretValues", []):
@@ -208,40 +277,19 @@ class AWSProvider(envsecrets.Provider):
     ) -> dict[str, FetchResult]:
         if len(secrets) <= 1:
             return {name: self._get_one(client, ref) for name, ref in secrets.items()}
-        # Daemon threads, like the core's pool: a request hung past the
-        # resolution deadline must not keep the process alive at exit.
-        results: dict[str, FetchResult] = {}
-        pending = list(secrets.items())
-        lock = threading.Lock()
-
-        def work() -> None:
-            while True:
-                with lock:
-                    if not pending:
-                        return
-                    name, ref = pending.pop()
-                results[name] = self._get_one(client, ref)
-
-        workers = [
-            threading.Thread(target=work, name="envsecrets-aws-get", daemon=True)
-            for _ in range(min(MAX_PARALLEL_GETS, len(secrets)))
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        return results
+        # The core's pool runs one fetch (one GetSecretValue) per name.
+        return dict(self.fetch_each(secrets))
 
     def _get_one(self, client: SecretsManagerClient, secret: SecretRef) -> FetchResult:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            with _quiet_bodies():
+            with quiet_bodies():
                 response = client.get_secret_value(**secret.request())
         except ClientError as error:
             return errors.client_error(error, secret)
         except BotoCoreError as error:
-            return errors.transport_error(error, secret, client.meta.endpoint_url)
+            return errors.transport_error(error, secret, client.meta.endpoint_url, self._settings)
         return _document(response, secret)
 
 
@@ -366,7 +414,8 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
-    _hide_secret_bodies()
+    redact.remember((settings.access_key_id, settings.secret_access_key, settings.session_token))
+    redact.install()
     config = Config(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
@@ -380,10 +429,8 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
         # Only the profile's own region, not botocore's environment lookup:
         # the agent's environment is self.environ, not os.environ.
         region = settings.region or session.get_scoped_config().get("region")
-    except BotoCoreError as error:
-        raise AWSConfigurationError(
-            f"the AWS configuration could not be loaded ({type(error).__name__})"
-        ) from None
+    except (BotoCoreError, ValueError) as error:
+        raise errors.config_error(error, settings) from None
     if not region:
         raise AWSConfigurationError(
             "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION "
@@ -401,10 +448,10 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
             config=config,
         )
     except (BotoCoreError, ValueError) as error:
-        raise AWSConfigurationError(
-            f"the AWS Secrets Manager client could not be built ({type(error).__name__}); "
-            "check AWS_REGION and AWS_ENDPOINT_URL"
-        ) from None
+        raise errors.config_error(error, settings) from None
+    # Loggers of modules botocore imported while building the client.
+    redact.install()
+    log.debug("Secrets Manager client built; one call lasts %.0f s at most", settings.longest_call)
     return client
 
 
@@ -414,56 +461,3 @@ def _os_endpoint_set() -> bool:
     return bool(
         os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or os.environ.get("AWS_ENDPOINT_URL")
     )
-
-
-_calls = threading.local()
-
-
-@contextlib.contextmanager
-def _quiet_bodies() -> Iterator[None]:
-    """Mark this thread as inside an envsecrets-aws request: botocore parses
-    the answer on the calling thread, so the filter knows whose body it is."""
-    _calls.active = getattr(_calls, "active", 0) + 1
-    try:
-        yield
-    finally:
-        _calls.active -= 1
-
-
-class _SecretBodyFilter(logging.Filter):
-    """Redact botocore's DEBUG dump of a response body that may hold a secret:
-    every body of our own requests (error messages may echo anything), and
-    any body with a SecretString or SecretBinary field."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if not isinstance(args, tuple) or not args:
-            return True
-        if getattr(_calls, "active", 0) and str(record.msg).startswith("Response body"):
-            record.args = (_REDACTED,) * len(args)
-        elif any(_holds_secret(arg) for arg in args):
-            record.args = tuple(_REDACTED if _holds_secret(arg) else arg for arg in args)
-        return True
-
-
-def _holds_secret(value: object) -> bool:
-    if isinstance(value, (bytes, bytearray)):
-        return b'"SecretString"' in value or b'"SecretBinary"' in value
-    if isinstance(value, str):
-        return '"SecretString"' in value or '"SecretBinary"' in value
-    return False
-
-
-_filter_lock = threading.Lock()
-
-
-def _hide_secret_bodies() -> None:
-    """Keep secret values out of botocore's DEBUG logs (idempotent).
-
-    botocore logs every response body at DEBUG (``botocore.parsers``); the
-    project promises no secret in any log line at any level.
-    """
-    logger = logging.getLogger("botocore.parsers")
-    with _filter_lock:
-        if not any(isinstance(f, _SecretBodyFilter) for f in logger.filters):
-            logger.addFilter(_SecretBodyFilter())

@@ -1,6 +1,7 @@
-"""Client settings, read from the agent's environment (never ``os.environ``).
+"""Client settings, read from the provider's ``environ`` (the process
+environment for the CLI), and the variables the provider declares.
 
-Nothing here imports boto3: reading settings is cheap and happens before
+Nothing here imports botocore: reading settings is cheap and happens before
 the first request.
 """
 
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from envsecrets import ProviderError
 
 __all__ = [
+    "CREDENTIALS",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_READ_TIMEOUT",
+    "SETTINGS",
     "AWSConfigurationError",
     "Settings",
 ]
@@ -23,6 +26,83 @@ __all__ = [
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
+
+#: The variables that are credentials: ``envsecrets run`` keeps them from
+#: the child, and the provider keeps them out of every log line.
+CREDENTIALS = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    }
+)
+
+#: Every variable that configures the client: those read here, and those
+#: botocore reads itself for the credential chain (profiles, SSO, web
+#: identity, container and instance roles, the STS client of an assumed
+#: role), endpoints, TLS and proxies. A pattern ends with "*".
+SETTINGS = CREDENTIALS | frozenset(
+    {
+        # region, endpoint, profile and files
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ENDPOINT_URL*",
+        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+        "AWS_USE_FIPS_ENDPOINT",
+        "AWS_USE_DUALSTACK_ENDPOINT",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_DATA_PATH",
+        "AWS_DEFAULTS_MODE",
+        "AWS_CA_BUNDLE",
+        # how requests are shaped and sent
+        "AWS_DISABLE_HOST_PREFIX_INJECTION",
+        "AWS_DISABLE_REQUEST_COMPRESSION",
+        "AWS_REQUEST_MIN_COMPRESSION_SIZE_BYTES",
+        "AWS_REQUEST_CHECKSUM_CALCULATION",
+        "AWS_RESPONSE_CHECKSUM_VALIDATION",
+        "AWS_ENDPOINT_DISCOVERY_ENABLED",
+        "AWS_SDK_UA_APP_ID",
+        "AWS_CSM_*",
+        "BOTOCORE_TCP_KEEPALIVE",
+        # the credential chain
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_ACCOUNT_ID",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_*",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_EC2_METADATA_*",
+        "AWS_METADATA_SERVICE_*",
+        "AWS_IMDS_USE_IPV6",
+        "AWS_STS_REGIONAL_ENDPOINTS",
+        "AWS_LOGIN_CACHE_DIRECTORY",
+        "AWS_AUTH_SCHEME_PREFERENCE",
+        "AWS_SIGV4A_SIGNING_REGION_SET",
+        # retries of the credential chain's own clients (STS, SSO); the
+        # Secrets Manager client uses the ENVSECRETS_AWS_* values instead
+        "AWS_MAX_ATTEMPTS",
+        "AWS_RETRY_MODE",
+        # botocore sends through the proxies urllib names
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        # this plugin's own
+        "ENVSECRETS_AWS_CONNECT_TIMEOUT",
+        "ENVSECRETS_AWS_READ_TIMEOUT",
+        "ENVSECRETS_AWS_MAX_ATTEMPTS",
+        "ENVSECRETS_AWS_BATCH",
+    }
+)
 
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
@@ -49,6 +129,19 @@ class Settings:
     read_timeout: float = DEFAULT_READ_TIMEOUT
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     batch: bool = True
+    #: The variables the region, endpoint and profile came from, for messages.
+    region_variable: str | None = None
+    endpoint_variable: str | None = None
+    profile_variable: str | None = None
+
+    @property
+    def longest_call(self) -> float:
+        """Seconds one call may last against a server that stalls: each
+        attempt waits up to connect_timeout, then read_timeout for each read,
+        with botocore's standard backoff between attempts (at most 2**i s,
+        plus 5 s when the answer asks for a later retry)."""
+        backoff = sum(min(2.0**i, 20.0) + 5.0 for i in range(self.max_attempts - 1))
+        return self.max_attempts * (self.connect_timeout + self.read_timeout) + backoff
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -67,14 +160,20 @@ class Settings:
             raise AWSConfigurationError(
                 f"{present} is set but {missing} is not: set both or neither"
             )
+        region_variable, region = _first(environ, "AWS_REGION", "AWS_DEFAULT_REGION")
+        endpoint_variable, endpoint = _first(
+            environ, "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"
+        )
+        # botocore's order for both: the older name wins when both are set.
+        profile_variable, profile = _first(environ, "AWS_DEFAULT_PROFILE", "AWS_PROFILE")
+        _, token = _first(environ, "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN")
         return cls(
-            region=_get(environ, "AWS_REGION") or _get(environ, "AWS_DEFAULT_REGION"),
-            endpoint_url=_get(environ, "AWS_ENDPOINT_URL_SECRETS_MANAGER")
-            or _get(environ, "AWS_ENDPOINT_URL"),
+            region=region,
+            endpoint_url=endpoint,
             access_key_id=access_key,
             secret_access_key=secret_key,
-            session_token=_get(environ, "AWS_SESSION_TOKEN") if access_key else None,
-            profile=_get(environ, "AWS_PROFILE"),
+            session_token=token if access_key else None,
+            profile=profile,
             config_file=_get(environ, "AWS_CONFIG_FILE"),
             credentials_file=_get(environ, "AWS_SHARED_CREDENTIALS_FILE"),
             ca_bundle=_get(environ, "AWS_CA_BUNDLE"),
@@ -84,12 +183,24 @@ class Settings:
             read_timeout=_seconds(environ, "ENVSECRETS_AWS_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
             max_attempts=_attempts(environ, "ENVSECRETS_AWS_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS),
             batch=_flag(environ, "ENVSECRETS_AWS_BATCH", default=True),
+            region_variable=region_variable,
+            endpoint_variable=endpoint_variable,
+            profile_variable=profile_variable,
         )
 
 
 def _get(environ: Mapping[str, str], variable: str) -> str | None:
     value = environ.get(variable, "").strip()
     return value or None
+
+
+def _first(environ: Mapping[str, str], *variables: str) -> tuple[str | None, str | None]:
+    """The first of *variables* set in *environ*: its name and value."""
+    for variable in variables:
+        value = _get(environ, variable)
+        if value is not None:
+            return variable, value
+    return None, None
 
 
 def _seconds(environ: Mapping[str, str], variable: str, default: float) -> float:
