@@ -107,7 +107,28 @@ ALL_TESTS = {
     "test_concurrent_fetches_agree",
     "test_concurrent_resolutions_agree",
     "test_close_is_idempotent",
+    "test_settings_and_credentials_are_frozensets_of_names",
+    "test_credentials_are_settings",
+    "test_hints_are_strings_that_split_back",
+    "test_credentials_never_appear_in_errors_or_logs",
+    "test_list_names_is_implemented_or_refused",
+    "test_list_names_finds_the_seeded_secrets",
+    "test_list_names_of_an_unknown_prefix_is_empty",
+    "test_list_keys_match_the_seeded_documents",
+    "test_listing_never_reveals_a_value",
 }
+
+#: Skipped for the plain MemoryProvider: no entry point, no credentials, no listing.
+PLAIN_SKIPS = {
+    "test_entry_point_names_the_plugin",
+    "test_credentials_never_appear_in_errors_or_logs",
+    "test_list_names_finds_the_seeded_secrets",
+    "test_list_names_of_an_unknown_prefix_is_empty",
+}
+
+#: Every check that searches for seeded values: a fetch that leaks one leaks
+#: it to Resolver.list_keys too.
+VALUE_CHECKS = {"test_errors_and_logs_never_hold_a_secret", "test_listing_never_reveals_a_value"}
 
 
 class Run:
@@ -161,7 +182,7 @@ def test_a_correct_provider_passes(pytester: pytest.Pytester) -> None:
     assert run.failed == set(), run.text
     # Not installed from a distribution: no entry point to look for.
     assert run.outcomes["test_entry_point_names_the_plugin"] == "skipped"
-    assert run.passed == ALL_TESTS - {"test_entry_point_names_the_plugin"}
+    assert run.passed == ALL_TESTS - PLAIN_SKIPS
 
 
 def test_a_secret_in_an_error_message_fails(pytester: pytest.Pytester) -> None:
@@ -174,7 +195,7 @@ def test_a_secret_in_an_error_message_fails(pytester: pytest.Pytester) -> None:
             return STORE[name]
         """,
     )
-    assert run.failed == {"test_errors_and_logs_never_hold_a_secret"}
+    assert run.failed == VALUE_CHECKS
     assert "holds the value of seeded secret" in run.text
     # The report names the secret and never quotes it.
     assert LITERAL not in run.text
@@ -193,7 +214,7 @@ def test_a_secret_in_a_chained_exception_fails(pytester: pytest.Pytester) -> Non
                 raise envsecrets.SecretNotFound(f"no secret {name!r}") from KeyError(str(STORE))
         """,
     )
-    assert run.failed == {"test_errors_and_logs_never_hold_a_secret"}
+    assert run.failed == VALUE_CHECKS
     assert PASSWORD not in run.text
 
 
@@ -207,7 +228,7 @@ def test_a_secret_in_a_debug_log_fails(pytester: pytest.Pytester) -> None:
             return document
         """,
     )
-    assert run.failed == {"test_errors_and_logs_never_hold_a_secret"}
+    assert run.failed == VALUE_CHECKS
     assert "a log record of candidate" in run.text
     assert LITERAL not in run.text
 
@@ -459,3 +480,393 @@ def test_the_kit_adds_nothing_to_unrelated_suites(pytester: pytest.Pytester) -> 
     assert "contract_" not in result.stdout.str()
     assert "missing_name" not in result.stdout.str()
     pytester.runpytest(*SUBSESSION_OPTIONS).assert_outcomes(passed=1)
+
+
+# -- settings, credentials and hints --------------------------------------------
+
+#: A provider that needs an address and a token, as a networked one does.
+CONFIGURED = """
+settings = frozenset({"MEM_ADDR", "MEM_TOKEN"})
+credentials = frozenset({"MEM_TOKEN"})
+
+def fetch(self, name):
+    if "MEM_ADDR" not in self.environ:
+        raise envsecrets.ProviderError("MEM_ADDR is not set")
+    return super().fetch(name)
+"""
+
+CONFIGURED_ENVIRON = """
+@pytest.fixture
+def contract_environ(self):
+    return {"MEM_ADDR": "127.0.0.1:1"}
+"""
+
+CREDENTIAL_CHECK = "test_credentials_never_appear_in_errors_or_logs"
+
+
+def assert_credential_leak_reported(run: Run) -> None:
+    assert run.failed == {CREDENTIAL_CHECK}, run.text
+    assert "holds the value of credential MEM_TOKEN" in run.text
+    # The report names the variable and never quotes the sentinel.
+    assert "contract-credential-" not in run.text
+
+
+def test_a_provider_with_credentials_passes(pytester: pytest.Pytester) -> None:
+    run = run_contract(pytester, CONFIGURED, attributes=CONFIGURED_ENVIRON)
+    assert run.failed == set(), run.text
+    assert CREDENTIAL_CHECK in run.passed
+
+
+def test_a_credential_in_an_error_message_fails(pytester: pytest.Pytester) -> None:
+    body = CONFIGURED.replace(
+        "return super().fetch(name)",
+        """if name not in STORE:
+        raise envsecrets.SecretNotFound(f"no {name!r} (token {self.environ.get('MEM_TOKEN')})")
+    return STORE[name]""",
+    )
+    assert_credential_leak_reported(run_contract(pytester, body, attributes=CONFIGURED_ENVIRON))
+
+
+def test_a_credential_in_a_chained_exception_fails(pytester: pytest.Pytester) -> None:
+    body = CONFIGURED.replace(
+        "return super().fetch(name)",
+        """if name not in STORE:
+        auth = RuntimeError(f"header X-Token: {self.environ.get('MEM_TOKEN')}")
+        raise envsecrets.SecretNotFound(f"no secret {name!r}") from auth
+    return STORE[name]""",
+    )
+    assert_credential_leak_reported(run_contract(pytester, body, attributes=CONFIGURED_ENVIRON))
+
+
+def test_a_credential_in_a_debug_log_fails(pytester: pytest.Pytester) -> None:
+    body = CONFIGURED.replace(
+        "return super().fetch(name)",
+        """log.debug("GET %s with token %s", name, self.environ.get("MEM_TOKEN"))
+    return super().fetch(name)""",
+    )
+    assert_credential_leak_reported(run_contract(pytester, body, attributes=CONFIGURED_ENVIRON))
+
+
+def test_a_credential_on_a_quiet_logger_fails(pytester: pytest.Pytester) -> None:
+    # An SDK's logger with its own level and no propagation (botocore's
+    # request dump under a handler of its own): the kit opens every logger.
+    # Imported on first fetch, as SDKs are: its logger appears mid-test.
+    pytester.makepyfile(
+        vendorsdk="""
+        import logging
+
+        wire = logging.getLogger("vendor.wire")
+        wire.setLevel(logging.WARNING)
+        wire.propagate = False
+        wire.addHandler(logging.NullHandler())
+        """
+    )
+    body = CONFIGURED.replace(
+        "return super().fetch(name)",
+        """import vendorsdk
+    vendorsdk.wire.debug("Authorization: Bearer %s", self.environ.get("MEM_TOKEN"))
+    return super().fetch(name)""",
+    )
+    run = run_contract(pytester, body, attributes=CONFIGURED_ENVIRON)
+    assert_credential_leak_reported(run)
+    assert "a log record of vendor.wire" in run.text
+
+
+def test_a_credential_in_a_failing_fetch_fails(pytester: pytest.Pytester) -> None:
+    # Only the failing path leaks: the half-configured environment.
+    body = CONFIGURED.replace(
+        'raise envsecrets.ProviderError("MEM_ADDR is not set")',
+        'raise envsecrets.ProviderError(f"MEM_ADDR is not set in {dict(self.environ)}")',
+    )
+    assert_credential_leak_reported(run_contract(pytester, body, attributes=CONFIGURED_ENVIRON))
+
+
+def test_realistic_credentials_come_from_a_fixture(pytester: pytest.Pytester) -> None:
+    # A backend that refuses a wrong token: the author gives a good one, and
+    # the successful paths are searched too.
+    body = CONFIGURED.replace(
+        "return super().fetch(name)",
+        """if self.environ.get("MEM_TOKEN") != "tok-accepted-4d2a9c":
+        raise envsecrets.AccessDenied("the token is refused")
+    log.debug("fetched %s as %s", name, self.environ["MEM_TOKEN"])
+    return super().fetch(name)""",
+    )
+    realistic = """
+@pytest.fixture
+def contract_environ(self):
+    return {"MEM_ADDR": "127.0.0.1:1", "MEM_TOKEN": "tok-accepted-4d2a9c"}
+
+@pytest.fixture
+def contract_credentials(self):
+    return {"MEM_TOKEN": "tok-accepted-4d2a9c"}
+"""
+    run = run_contract(pytester, body, attributes=realistic)
+    assert run.failed == {CREDENTIAL_CHECK}, run.text
+    assert "tok-accepted-4d2a9c" not in run.text
+
+
+def test_credentials_the_provider_does_not_declare_are_refused(
+    pytester: pytest.Pytester,
+) -> None:
+    credentials = """
+@pytest.fixture
+def contract_credentials(self):
+    return {"OTHER_TOKEN": "tok-other-77c1e0"}
+"""
+    run = run_contract(pytester, CONFIGURED, attributes=CONFIGURED_ENVIRON + credentials)
+    assert run.failed == {CREDENTIAL_CHECK}
+    assert "does not declare" in run.text
+
+
+def test_a_credential_outside_the_settings_fails(pytester: pytest.Pytester) -> None:
+    body = CONFIGURED.replace('"MEM_ADDR", "MEM_TOKEN"})', '"MEM_ADDR"})', 1)
+    run = run_contract(pytester, body, attributes=CONFIGURED_ENVIRON)
+    assert run.failed == {"test_credentials_are_settings"}
+    assert "MEM_TOKEN" in run.text
+
+
+def test_setting_patterns_cover_credentials(pytester: pytest.Pytester) -> None:
+    body = """
+    settings = frozenset({"MEM_ADDR", "MEM_*"})
+    credentials = frozenset({"MEM_TOKEN", "MEM_KEY_*"})
+    """
+    run = run_contract(pytester, body)
+    assert run.failed == set(), run.text
+    assert CREDENTIAL_CHECK in run.passed
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [
+        'settings = {"MEM_ADDR"}',  # a set: mutable, shared by every instance
+        'settings = ["MEM_ADDR"]',
+        'settings = frozenset({"MEM-ADDR"})',
+        'settings = frozenset({"*"})',
+        'settings = frozenset({"MEM_*_URL"})',
+        'credentials = frozenset({"1TOKEN"})',
+        "credentials = frozenset({42})",
+    ],
+)
+def test_malformed_settings_fail(pytester: pytest.Pytester, declaration: str) -> None:
+    run = run_contract(pytester, declaration)
+    assert "test_settings_and_credentials_are_frozensets_of_names" in run.failed
+    assert "test_prefix_matches_the_grammar" in run.passed
+
+
+def test_good_hints_pass(pytester: pytest.Pytester) -> None:
+    run = run_contract(pytester, 'name_hint = "app/db"\nkey_hint = "password"')
+    assert run.failed == set(), run.text
+    assert "test_hints_are_strings_that_split_back" in run.passed
+
+
+@pytest.mark.parametrize(
+    ("hints", "reason"),
+    [
+        ('name_hint = "app/db"\nkey_hint = "a:b"', "not the hints"),  # splits at the last colon
+        ('key_hint = "password"', "set name_hint too"),
+        ("name_hint = 5", "must be a str"),
+        ('name_hint = "app\\ndb"', "one printable line"),
+    ],
+)
+def test_bad_hints_fail(pytester: pytest.Pytester, hints: str, reason: str) -> None:
+    run = run_contract(pytester, hints)
+    assert run.failed == {"test_hints_are_strings_that_split_back"}
+    assert reason in run.text
+
+
+def test_a_name_hint_alone_needs_whole_documents(pytester: pytest.Pytester) -> None:
+    body = """
+    name_hint = "app/db"
+
+    def split(self, rest):
+        name, colon, key = rest.rpartition(":")
+        if not colon:
+            raise envsecrets.ReferenceSyntaxError("_mem needs a key")
+        return name, key
+    """
+    run = run_contract(pytester, body, attributes="whole_document_references = False")
+    assert run.failed == {"test_hints_are_strings_that_split_back"}
+    assert "set key_hint too" in run.text
+
+
+# -- listing --------------------------------------------------------------------
+
+LISTER = """
+name_hint = "app/db"
+key_hint = "password"
+
+def list_names(self, prefix):
+    log.debug("listing %r", prefix)
+    return [name for name in STORE if name.startswith(prefix)]
+"""
+
+LISTING_CHECKS = {
+    "test_list_names_is_implemented_or_refused",
+    "test_list_names_finds_the_seeded_secrets",
+    "test_list_names_of_an_unknown_prefix_is_empty",
+    "test_listing_never_reveals_a_value",
+}
+
+
+def test_a_correct_lister_passes(pytester: pytest.Pytester) -> None:
+    run = run_contract(pytester, LISTER)
+    assert run.failed == set(), run.text
+    assert run.passed >= LISTING_CHECKS
+
+
+def test_a_lister_with_folders_passes(pytester: pytest.Pytester) -> None:
+    # Vault-style: one level at a time, sub-folders end with "/".
+    body = """
+    def list_names(self, prefix):
+        folder = prefix[: prefix.rfind("/") + 1]
+        found = set()
+        for name in STORE:
+            if name.startswith(folder):
+                head, slash, _ = name[len(folder):].partition("/")
+                found.add(folder + head + slash)
+        return sorted(entry for entry in found if entry.startswith(prefix))
+    """
+    run = run_contract(pytester, body)
+    assert run.failed == set(), run.text
+    assert run.passed >= LISTING_CHECKS
+
+
+def test_a_lister_returning_values_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def list_names(self, prefix):
+            return [f"{name}={document}" for name, document in STORE.items()]
+        """,
+    )
+    assert {
+        "test_list_names_finds_the_seeded_secrets",
+        "test_listing_never_reveals_a_value",
+    } <= run.failed
+    assert "the output of list_names('') holds the value of seeded secret" in run.text
+    assert LITERAL not in run.text
+    assert PASSWORD not in run.text
+
+
+def test_a_lister_logging_values_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def list_names(self, prefix):
+            names = [name for name in STORE if name.startswith(prefix)]
+            log.debug("found %s", {name: STORE[name] for name in names})
+            return names
+        """,
+    )
+    assert run.failed == {"test_listing_never_reveals_a_value"}
+    assert "a log record of candidate" in run.text
+    assert LITERAL not in run.text
+
+
+def test_a_lister_missing_a_secret_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def list_names(self, prefix):
+            return [name for name in STORE if name.startswith(prefix) and "/" not in name]
+        """,
+    )
+    assert run.failed == {"test_list_names_finds_the_seeded_secrets"}
+    assert "does not list the seeded secret 'app/db'" in run.text
+
+
+def test_a_lister_ignoring_the_prefix_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(pytester, "def list_names(self, prefix):\n    return list(STORE)")
+    assert run.failed == {
+        "test_list_names_finds_the_seeded_secrets",
+        "test_list_names_of_an_unknown_prefix_is_empty",
+    }
+    assert "does not start with the prefix" in run.text
+
+
+def test_a_lister_failing_on_an_unknown_prefix_fails(pytester: pytest.Pytester) -> None:
+    body = LISTER.replace(
+        "return [",
+        """if not any(name.startswith(prefix) for name in STORE):
+        raise envsecrets.SecretNotFound(f"nothing under {prefix!r}")
+    return [""",
+    )
+    run = run_contract(pytester, body)
+    assert run.failed == {"test_list_names_of_an_unknown_prefix_is_empty"}
+    assert "raised SecretNotFound" in run.text
+
+
+def test_a_lister_returning_one_string_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(pytester, 'def list_names(self, prefix):\n    return "\\n".join(STORE)')
+    assert "test_list_names_finds_the_seeded_secrets" in run.failed
+    assert "not one string" in run.text
+
+
+def test_an_override_that_refuses_to_list_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def list_names(self, prefix):
+            raise envsecrets.ListingNotSupported("not yet")
+        """,
+    )
+    assert "test_list_names_is_implemented_or_refused" in run.failed
+    assert "remove the override" in run.text
+
+
+def test_a_default_list_names_that_does_not_refuse_fails(pytester: pytest.Pytester) -> None:
+    # Not an override of list_names (provider_can_list is False), yet the
+    # provider answers: through __getattribute__, the way a proxy would.
+    body = """
+    def __getattribute__(self, attribute):
+        if attribute == "list_names":
+            return lambda prefix: []
+        return super().__getattribute__(attribute)
+    """
+    run = run_contract(pytester, body)
+    assert "test_list_names_is_implemented_or_refused" in run.failed
+    assert "must raise envsecrets.ListingNotSupported" in run.text
+
+
+def test_keys_of_a_wrong_document_fail(pytester: pytest.Pytester) -> None:
+    # Resolver.list_keys reads the fetched document: a provider that
+    # drops a key shows the wrong keys.
+    run = run_contract(
+        pytester,
+        """
+        def fetch(self, name):
+            document = super().fetch(name)
+            if document.startswith("{"):
+                return {k: v for k, v in json.loads(document).items() if k != "nested"}
+            return document
+        """,
+        imports="import json",
+    )
+    assert "test_list_keys_match_the_seeded_documents" in run.failed
+    assert "'nested'" in run.text
+
+
+def test_logs_of_a_logger_configured_mid_capture_are_captured() -> None:
+    # An SDK imported on first use configures its logger after the capture
+    # started: the kit runs the action again with that logger opened up.
+    import logging
+    import uuid
+
+    from envsecrets.testing._support import capture_logs
+
+    name = f"lazy.sdk.{uuid.uuid4().hex}"
+    calls = []
+
+    def action() -> int:
+        logger = logging.getLogger(name)
+        if not calls:
+            logger.setLevel(logging.ERROR)
+            logger.propagate = False
+        calls.append(1)
+        logger.debug("request dump")
+        return len(calls)
+
+    result, records = capture_logs(action)
+    assert result == 2
+    assert [record.getMessage() for record in records if record.name == name] == ["request dump"]
+    assert logging.getLogger(name).level == logging.ERROR  # restored

@@ -32,10 +32,29 @@ def test_a_quoted_block_matches_its_source(tutorial: str, source: str, block: st
     assert block in code, f"{tutorial} quotes code that {source} no longer holds"
 
 
-def test_the_contract_table_lists_every_contract_test() -> None:
+def test_the_contract_tables_list_every_contract_test() -> None:
+    from envsecrets.testing import CommandsContract, ProviderContract
+
+    text = (ROOT / "docs/testing-a-provider.md").read_text(encoding="utf-8")
+    tests = {
+        name
+        for contract in (ProviderContract, CommandsContract)
+        for name in dir(contract)
+        if name.startswith("test_")
+    }
+    listed = set(re.findall(r"^\| `(test_\w+)` \|", text, re.MULTILINE))
+    assert listed == tests
+
+
+def test_the_contract_fixtures_are_documented() -> None:
     from envsecrets.testing import ProviderContract
 
     text = (ROOT / "docs/testing-a-provider.md").read_text(encoding="utf-8")
-    tests = {name for name in dir(ProviderContract) if name.startswith("test_")}
-    listed = set(re.findall(r"^\| `(test_\w+)` \|", text, re.MULTILINE))
-    assert listed == tests
+    fixtures = {
+        name
+        for name in dir(ProviderContract)
+        if name.startswith(("contract_", "missing_"))
+        and name not in {"contract_provider", "contract_resolver"}  # built, not provided
+    }
+    listed = set(re.findall(r"^\| `(\w+)` \| fixture \|", text, re.MULTILINE))
+    assert listed == fixtures

@@ -63,23 +63,69 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_provider("cloud", tmp_path_factory.mktemp("scaffold"))
 
 
-def test_the_output_passes_its_own_contract_tests(generated: Path) -> None:
+def run_generated_tests(root: Path) -> subprocess.CompletedProcess[str]:
     # Not installed: the module comes from src/ on PYTHONPATH, the contract
-    # registers it as a plugin directly, and only the entry-point check skips.
-    env = {**os.environ, "PYTHONPATH": str(generated / "src")}
+    # registers it as a plugin directly, and the entry-point check skips.
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
     env.pop("PYTEST_ADDOPTS", None)
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs"],
-        cwd=generated,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def contract_test_count() -> int:
+    from envsecrets.testing import ProviderContract
+
+    return sum(name.startswith("test_") for name in dir(ProviderContract))
+
+
+def test_the_output_passes_its_own_contract_tests(generated: Path) -> None:
+    result = run_generated_tests(generated)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "18 passed, 1 skipped" in result.stdout, result.stdout
+    # Skipped: the entry point (not installed) and the two listing checks
+    # (the list_names stub is commented out). The credential check runs.
+    total = contract_test_count()
+    assert f"{total - 3} passed, 3 skipped" in result.stdout, result.stdout
     assert "not installed as a distribution" in result.stdout
+    assert "does not list names" in result.stdout
+    assert "declares no credentials" not in result.stdout
+
+
+def test_the_output_declares_settings_credentials_and_hints(
+    generated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(generated / "src"))
+    from envsecrets_cloud import CloudProvider  # type: ignore[import-not-found]
+
+    import envsecrets
+
+    assert CloudProvider.settings == {"ENVSECRETS_CLOUD_SECRETS", "CLOUD_ADDR", "CLOUD_TOKEN"}
+    assert CloudProvider.credentials == {"CLOUD_TOKEN"}
+    assert (CloudProvider.name_hint, CloudProvider.key_hint) == ("app/db", "password")
+    assert not envsecrets.provider_can_list(CloudProvider)
+    readme = (generated / "README.md").read_text()
+    assert "`CLOUD_TOKEN`" in readme
+    assert "`CLOUD_ADDR`" in readme
+
+
+def test_the_listing_stub_works_once_uncommented(tmp_path: Path) -> None:
+    root = write_provider("cloudls", tmp_path)
+    module = root / "src/envsecrets_cloudls/__init__.py"
+    lines = module.read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("    # def list_names("))
+    for index in (start, start + 1):  # the stub: a signature and one line
+        lines[index] = lines[index].replace("# ", "", 1)
+    module.write_text("".join(lines))
+    result = run_generated_tests(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{contract_test_count() - 1} passed, 1 skipped" in result.stdout, result.stdout
+    assert "does not list names" not in result.stdout
 
 
 def test_the_output_resolves_references(generated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

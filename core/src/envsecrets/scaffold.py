@@ -69,6 +69,10 @@ __all__ = ["@CLASS@", "envsecrets_providers"]
 
 #: The environment variable holding the stand-in backend.
 VARIABLE = "@VARIABLE@"
+#: Where the real backend is, and the token to reach it: placeholders for
+#: the variables your backend reads.
+ADDRESS = "@UPPER@_ADDR"
+TOKEN = "@UPPER@_TOKEN"
 
 
 class @CLASS@(envsecrets.Provider):
@@ -76,6 +80,16 @@ class @CLASS@(envsecrets.Provider):
 
     prefix = "@NAME@"
     description = "Secrets from a JSON object in $@VARIABLE@."
+    # Every variable read from self.environ. They come from the process
+    # environment only: an env file cannot redirect the provider.
+    settings = frozenset({VARIABLE, ADDRESS, TOKEN})
+    # The settings that grant access: `envsecrets run` keeps them from the
+    # command it starts, and the contract checks that no error or log
+    # record ever holds them.
+    credentials = frozenset({TOKEN})
+    # Placeholders for the role editor: _@NAME@:app/db:password.
+    name_hint = "app/db"
+    key_hint = "password"
 
     def fetch(self, name: str) -> envsecrets.Document:
         secrets = self._load()
@@ -87,9 +101,17 @@ class @CLASS@(envsecrets.Provider):
             return document  # the core extracts keys and renders values
         raise envsecrets.DocumentError(f"secret {name!r} is not a string or an object")
 
+    # Discovery (optional): `envsecrets ls _@NAME@:PREFIX` and the role
+    # editor list names through it. Return names only, never values; a
+    # permission refused is envsecrets.AccessDenied. Without it, listing
+    # raises envsecrets.ListingNotSupported.
+    #
+    # def list_names(self, prefix: str) -> list[str]:
+    #     return [name for name in self._load() if name.startswith(prefix)]
+
     def _load(self) -> Mapping[str, object]:
         # The stand-in backend. Configuration comes from self.environ,
-        # never from os.environ.
+        # never from os.environ; a real backend reads ADDRESS and TOKEN.
         raw = self.environ.get(VARIABLE)
         if raw is None:
             raise envsecrets.ProviderError(f"{VARIABLE} is not set")
@@ -151,6 +173,15 @@ class Test@CLASS@(ProviderContract):
     @pytest.fixture
     def contract_environ(self, contract_secrets: SecretMap) -> dict[str, str]:
         return {VARIABLE: json.dumps(contract_secrets)}
+
+    # The contract sets each credential (@UPPER@_TOKEN) to a sentinel
+    # and searches errors and logs for it. Once your backend checks the
+    # token, return one it accepts (six characters or more), so that
+    # successful requests are searched too:
+    #
+    # @pytest.fixture
+    # def contract_credentials(self) -> dict[str, str]:
+    #     return {"@UPPER@_TOKEN": "a-test-token-your-backend-accepts"}
 '''
 
 _README = """\
@@ -166,9 +197,16 @@ An [envsecrets](https://pypi.org/project/envsecrets/) provider serving
 | `_@NAME@:NAME` | the secret NAME, whole (a literal secret) |
 | `_@NAME@:NAME:KEY` | KEY of the JSON object NAME (a literal key, else a JSON Pointer) |
 
-Configuration: `@VARIABLE@` holds a JSON object mapping each NAME to its
-secret. It is the generated stand-in backend: replace it with yours in
-`src/envsecrets_@NAME@/__init__.py`, and seed your backend in
+Configuration, read from the process environment only:
+
+| variable | what |
+|---|---|
+| `@VARIABLE@` | a JSON object mapping each NAME to its secret (the generated stand-in backend) |
+| `@UPPER@_ADDR` | where the backend is (a placeholder) |
+| `@UPPER@_TOKEN` | the credential (a placeholder); `envsecrets run` keeps it from the command |
+
+Replace the stand-in backend with yours in `src/envsecrets_@NAME@/__init__.py`
+(and the placeholders with the variables it reads), and seed your backend in
 `tests/test_contract.py`.
 
 ## Tests
@@ -207,6 +245,7 @@ def write_provider(name: str, directory: Path) -> Path:
         "@NAME@": name,
         "@CLASS@": class_name,
         "@VARIABLE@": f"ENVSECRETS_{name.upper()}_SECRETS",
+        "@UPPER@": name.upper(),
         "@VERSION@": _release(__version__),
     }
     files = {

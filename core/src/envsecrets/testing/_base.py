@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import uuid
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import pytest
 
 from envsecrets import grammar, values
-from envsecrets.provider import Document, Provider, setting_matches
-from envsecrets.resolver import Resolver
+from envsecrets.provider import Document, Provider, provider_can_list, setting_matches
+from envsecrets.resolver import NameListing, Resolver
 from envsecrets.testing._support import (
     HEAVY_MODULES,
+    Text,
     normalise,
     object_of,
     pointer_safe,
@@ -245,3 +247,48 @@ class ContractBase:
         assert error is not None, "a resolution with a missing secret succeeded"
         errors.append(("the resolution error", error))
         return errors
+
+    def _provoke_listing(
+        self,
+        provider: Provider,
+        resolver: Resolver,
+        secrets: Mapping[str, Document],
+        missing_name: str,
+    ) -> tuple[list[Text], list[tuple[str, BaseException]]]:
+        """List names (when the provider can) and keys of every seeded
+        secret; return what the listings printed and the errors raised."""
+        prefix = self.provider_class.prefix
+        outputs: list[Text] = []
+        errors: list[tuple[str, BaseException]] = []
+
+        def attempt(what: str, call: Callable[[], object]) -> None:
+            try:
+                result = call()
+            except Exception as error:
+                errors.append((f"the error of {what}", error))
+                return
+            items = result.names if isinstance(result, NameListing) else result
+            assert isinstance(items, Iterable)
+            outputs.append((f"the output of {what}", "\n".join(map(str, items))))
+            outputs.append((f"the output of {what}", repr(result)))
+
+        if provider_can_list(type(provider)):
+            prefixes = ["", missing_name]
+            for name in secrets:
+                prefixes.extend((name[: name.rfind("/") + 1], name))
+            for text in dict.fromkeys(prefixes):
+                attempt(f"list_names({text!r})", functools.partial(_listed, provider, text))
+                attempt(
+                    f"Resolver.list_names({prefix!r}, {text!r})",
+                    functools.partial(resolver.list_names, prefix, text),
+                )
+        for name in [*secrets, missing_name]:
+            attempt(
+                f"Resolver.list_keys({prefix!r}, {name!r})",
+                functools.partial(resolver.list_keys, prefix, name),
+            )
+        return outputs, errors
+
+
+def _listed(provider: Provider, prefix: str) -> list[str]:
+    return list(provider.list_names(prefix))

@@ -29,6 +29,7 @@ from envsecrets.testing._support import (
     secret_texts,
 )
 
+
 class FetchChecks(ContractBase):
     """The promises of every provider: declaration, fetching, secrecy of
     values, concurrency and lifetime."""

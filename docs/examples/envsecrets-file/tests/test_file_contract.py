@@ -1,4 +1,8 @@
-"""The envsecrets provider contract, run against the _file provider."""
+"""The envsecrets provider contract, run against the _file provider.
+
+FileProvider implements list_names, so the contract's listing checks run
+too: each seeded file is listed under its folder, and no listing shows a value.
+"""
 
 from __future__ import annotations
 

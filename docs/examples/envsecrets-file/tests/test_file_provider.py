@@ -1,8 +1,10 @@
-"""What is particular to the _file provider: paths, links, text."""
+"""What is particular to the _file provider: paths, links, text, listing."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import envsecrets
@@ -134,3 +136,116 @@ def test_resolves_through_the_installed_entry_point(secrets_dir: Path) -> None:
         "PG_PASS": "pw-installed",
         "PLAIN": "hello",
     }
+
+
+# -- listing --------------------------------------------------------------------
+
+
+@pytest.fixture
+def tree(secrets_dir: Path) -> Path:
+    (secrets_dir / "app").mkdir()
+    (secrets_dir / "app" / "db.json").write_text("{}")
+    (secrets_dir / "app" / "api_key").write_text("k")
+    (secrets_dir / "apple").write_text("a")
+    (secrets_dir / "token").write_text("t")
+    return secrets_dir
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("", ["app/api_key", "app/db.json", "apple", "token"]),
+        ("app", ["app/api_key", "app/db.json", "apple"]),
+        ("app/", ["app/api_key", "app/db.json"]),
+        ("app/d", ["app/db.json"]),
+        ("nothing", []),
+        ("nothing/here", []),
+    ],
+)
+def test_lists_the_files_whose_names_start_with_the_prefix(
+    provider: FileProvider, tree: Path, prefix: str, expected: list[str]
+) -> None:
+    assert sorted(provider.list_names(prefix)) == expected
+
+
+@pytest.mark.parametrize("prefix", ["../", "../x", "a/../../", "/etc/", "a//b/", "C:\\x/"])
+def test_listing_outside_the_directory_is_refused(provider: FileProvider, prefix: str) -> None:
+    with pytest.raises(envsecrets.ReferenceSyntaxError):
+        provider.list_names(prefix)
+
+
+def test_links_out_of_the_directory_are_not_listed(
+    provider: FileProvider, secrets_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "outside").write_text("not-yours")
+    (secrets_dir / "real").write_text("inside-value")
+    (secrets_dir / "escape").symlink_to(tmp_path / "outside")
+    (secrets_dir / "alias").symlink_to("real")
+    (secrets_dir / "dangling").symlink_to(secrets_dir / "gone")
+    assert sorted(provider.list_names("")) == ["alias", "real"]
+
+
+def test_a_linked_folder_out_of_the_directory_is_refused(
+    provider: FileProvider, secrets_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "s").write_text("not-yours")
+    (secrets_dir / "mounted").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(envsecrets.ProviderError, match="leads out"):
+        provider.list_names("mounted/")
+    assert list(provider.list_names("")) == []
+
+
+def test_kubernetes_version_folders_are_not_listed(
+    provider: FileProvider, secrets_dir: Path
+) -> None:
+    # What a Kubernetes secret volume holds: the visible names link through
+    # "..data" to a timestamped folder.
+    version = secrets_dir / "..2024_01_01_00_00_00.123"
+    version.mkdir()
+    (version / "password").write_text("pw")
+    (secrets_dir / "..data").symlink_to(version.name)
+    (secrets_dir / "password").symlink_to("..data/password")
+    assert list(provider.list_names("")) == ["password"]
+
+
+def test_listing_needs_the_directory_at_once() -> None:
+    # Raised by the call, not when the names are first read.
+    with pytest.raises(envsecrets.ProviderError, match="ENVSECRETS_FILE_DIR is not set"):
+        FileProvider({}).list_names("")
+
+
+def test_lists_through_the_installed_entry_point(tree: Path) -> None:
+    with envsecrets.Resolver({"ENVSECRETS_FILE_DIR": str(tree)}) as resolver:
+        assert resolver.can_list("file")
+        listing = resolver.list_names("file", "app/", limit=1)
+        assert (listing.names, listing.truncated) == (["app/api_key"], True)
+        (tree / "app" / "db.json").write_text('{"port": 5432, "tls": {"mode": "full"}}')
+        keys = resolver.list_keys("file", "app/db.json")
+        assert [(info.key, info.json_type) for info in keys] == [
+            ("port", "number"),
+            ("tls", "object"),
+        ]
+
+
+def test_ls_at_debug_prints_names_and_types_never_values(tree: Path) -> None:
+    (tree / "app" / "db.json").write_text('{"password": "pw-ls-sentinel-7e1d"}')
+    (tree / "token").write_text("tok-ls-sentinel-93ab")
+    env = {**os.environ, "ENVSECRETS_FILE_DIR": str(tree)}
+    outputs = []
+    for reference in ("_file:", "_file:app/", "_file:app/db.json:"):
+        result = subprocess.run(
+            [sys.executable, "-m", "envsecrets", "ls", "-vv", reference],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout + result.stderr)
+    assert "DEBUG envsecrets_file: listing secret files" in outputs[0]  # -vv logs
+    assert "app/db.json" in outputs[1]
+    assert "password" in outputs[2]
+    assert "string" in outputs[2]
+    for output in outputs:
+        assert "sentinel" not in output

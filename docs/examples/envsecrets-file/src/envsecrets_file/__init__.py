@@ -3,7 +3,8 @@
 ``_file:NAME`` is the text of file NAME inside the directory named by
 ``ENVSECRETS_FILE_DIR`` (a literal secret); ``_file:NAME:KEY`` reads the file
 as a JSON object and returns KEY. Docker and Kubernetes mount secrets this
-way (``/run/secrets``).
+way (``/run/secrets``). ``envsecrets ls _file:PREFIX`` lists the files whose
+names start with PREFIX.
 
 An example of a third-party provider: it needs no server and no SDK.
 """
@@ -11,7 +12,8 @@ An example of a third-party provider: it needs no server and no SDK.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import envsecrets
@@ -32,6 +34,12 @@ class FileProvider(envsecrets.Provider):
 
     prefix = "file"
     description = f"Files in the directory ${DIRECTORY_VARIABLE} (_file:NAME[:KEY])."
+    # Read from the process environment only: an env file cannot move the
+    # directory. Naming a directory grants nothing, so it is no credential.
+    settings = frozenset({DIRECTORY_VARIABLE})
+    # Placeholders for the role editor: _file:app/db.json:password.
+    name_hint = "app/db.json"
+    key_hint = "password"
 
     def fetch(self, name: str) -> envsecrets.Document:
         path = self._path_of(name)
@@ -59,14 +67,55 @@ class FileProvider(envsecrets.Provider):
             text = text[:-1].removesuffix("\r")
         return text
 
-    def _path_of(self, name: str) -> Path:
-        """The file that NAME names, refusing any way out of the directory."""
+    def list_names(self, prefix: str) -> Iterator[str]:
+        """The files under the directory whose names start with *prefix*.
+
+        Only names leave: no file is opened. The folder part of *prefix*
+        obeys the rules of a NAME, so a listing never leaves the directory.
+        """
+        root = self._root()
+        folder, _, _ = prefix.rpartition("/")
+        start = self._inside(root, folder) if folder else root
+        log.debug("listing secret files under %r", folder)
+        # Checked above, walked lazily: the core stops reading at its limit.
+        return self._walk(root, start, prefix)
+
+    def _walk(self, root: Path, start: Path, prefix: str) -> Iterator[str]:
+        for directory, subdirectories, files in os.walk(start):
+            # Kubernetes keeps versions in "..data"-style folders that the
+            # visible names link to: list each secret once.
+            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith(".."))
+            for file in sorted(files):
+                path = Path(directory, file)
+                name = path.relative_to(root).as_posix()
+                if name.startswith(prefix) and self._lists(root, path):
+                    yield name
+
+    @staticmethod
+    def _lists(root: Path, path: Path) -> bool:
+        """Whether a listed entry is a readable secret: a file inside root."""
+        # Links are followed, as fetch follows them, and dropped when they
+        # lead out of the directory or to no file.
+        target = path.resolve()
+        return target.is_relative_to(root) and target.is_file()
+
+    def _root(self) -> Path:
+        """The secrets directory, resolved."""
         directory = self.environ.get(DIRECTORY_VARIABLE, "")
         if not directory:
             raise envsecrets.ProviderError(f"{DIRECTORY_VARIABLE} is not set")
         root = Path(directory).resolve()
         if not root.is_dir():
             raise envsecrets.ProviderError(f"{DIRECTORY_VARIABLE} is not a directory")
+        return root
+
+    def _path_of(self, name: str) -> Path:
+        """The file that NAME names, refusing any way out of the directory."""
+        return self._inside(self._root(), name)
+
+    @staticmethod
+    def _inside(root: Path, name: str) -> Path:
+        """The path NAME names under *root*, refusing any way out of it."""
         if PurePosixPath(name).is_absolute() or PureWindowsPath(name).anchor:
             raise envsecrets.ReferenceSyntaxError(f"secret name {name!r} is an absolute path")
         parts = name.replace("\\", "/").split("/")
