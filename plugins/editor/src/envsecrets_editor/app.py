@@ -1,0 +1,331 @@
+"""The ASGI application: server-rendered pages, a small JSON API for the
+page's script, and the static script and style sheet.
+
+Every page works without JavaScript (forms post back and the server renders
+the result); the script adds live validation, suggestions and toggles.
+No secret value is ever put into a response: tests report reasons, listings
+send names and JSON types only, and only the manual values the user typed
+come back to them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import envsecrets
+from envsecrets_editor import __version__
+from envsecrets_editor.fields import KEEP, MANUAL, Catalog, Row, check_rows
+from envsecrets_editor.forms import row_id, row_label, rows_from_file, rows_from_form, validate
+from envsecrets_editor.resources import RESOURCE_TYPES, ResourceType, guess_type
+from envsecrets_editor.rolefile import RoleDirectory, RoleError, RoleFile, masked, rewrite, version
+from envsecrets_editor.security import Guard
+
+_HERE = Path(__file__).parent
+#: Most bytes a form post may carry (a role is a few kilobytes).
+MAX_BODY = 1 << 20
+#: Most names a suggestion list holds.
+SUGGESTIONS = 200
+
+
+@dataclass
+class Editor:
+    """What the handlers share: the folder, the providers, the secrets of
+    this launch."""
+
+    roles: RoleDirectory
+    environ: Mapping[str, str] = field(repr=False)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    resolver: envsecrets.Resolver = field(init=False, repr=False)
+    catalog: Catalog = field(init=False)
+    save_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.resolver = envsecrets.Resolver(self.environ)
+        self.catalog = Catalog(self.resolver)
+
+    @property
+    def csrf(self) -> str:
+        return hmac.new(self.key, b"csrf", hashlib.sha256).hexdigest()
+
+    def close(self) -> None:
+        self.resolver.close()
+
+
+class Pages:
+    """The request handlers."""
+
+    def __init__(self, editor: Editor) -> None:
+        self.editor = editor
+        self.templates = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_HERE / "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+
+    # -- rendering -----------------------------------------------------------
+
+    def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        context.setdefault("csrf", self.editor.csrf)
+        context.setdefault("version_text", __version__)
+        context.setdefault("folder", str(self.editor.roles.root))
+        html = self.templates.get_template(name).render(
+            row_id=row_id, row_label=row_label, MANUAL=MANUAL, KEEP=KEEP, **context
+        )
+        return HTMLResponse(html, status_code=status)
+
+    def index_page(self, status: int = 200, message: str = "", role_name: str = "") -> Response:
+        names, notes = self.editor.roles.names()
+        return self.render(
+            "index.html",
+            status,
+            roles=names,
+            notes=notes,
+            problems=self.editor.catalog.problems,
+            types=list(RESOURCE_TYPES.values()),
+            message=message,
+            role_name=role_name,
+        )
+
+    def role_page(
+        self,
+        role: RoleFile,
+        resource: ResourceType,
+        rows: list[Row],
+        *,
+        status: int = 200,
+        form_version: str | None = None,
+        notice: str = "",
+        problem: str = "",
+    ) -> Response:
+        catalog = self.editor.catalog
+        return self.render(
+            "role.html",
+            status,
+            role=role,
+            resource=resource,
+            rows=rows,
+            options=list(catalog.options.values()),
+            option_map=catalog.options,
+            version=form_version or version(role.text, self.editor.key),
+            preview=masked(role.text),
+            notice=notice,
+            problem=problem,
+            next_index=max((row.new_index or 0 for row in rows), default=0) + 1,
+        )
+
+    # -- helpers -------------------------------------------------------------
+
+    async def form(self, request: Request) -> list[tuple[str, str]] | Response:
+        """The posted form's fields, or the refusal when the CSRF token is wrong."""
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return PlainTextResponse("Request too large.", status_code=413)
+        pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        sent = request.headers.get("x-csrf-token") or dict(pairs).get("csrf", "")
+        if not hmac.compare_digest(sent.encode(), self.editor.csrf.encode()):
+            return PlainTextResponse("Missing or wrong CSRF token.", status_code=403)
+        return pairs
+
+    def load(self, name: str) -> RoleFile | Response:
+        try:
+            return self.editor.roles.read(name)
+        except RoleError as error:
+            return self.index_page(400, str(error))
+
+    # -- pages ---------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        return self.index_page()
+
+    async def new_role(self, request: Request) -> Response:
+        pairs = await self.form(request)
+        if isinstance(pairs, Response):
+            return pairs
+        form = dict(pairs)
+        name = form.get("role", "").strip()
+        kind = form.get("type", "custom")
+        role = await run_in_threadpool(self.load, name)
+        if isinstance(role, Response):
+            return role
+        if kind not in RESOURCE_TYPES:
+            return self.index_page(400, f"unknown resource type {kind[:40]!r}", name)
+        if role.exists:
+            return self.index_page(409, f"the role {name!r} exists already: open it below", name)
+        return RedirectResponse(f"/roles/{quote(name)}?type={quote(kind)}", status_code=303)
+
+    async def show_role(self, request: Request) -> Response:
+        role = await run_in_threadpool(self.load, request.path_params["name"])
+        if isinstance(role, Response):
+            return role
+        declared = role.declared_type or request.query_params.get("type")
+        resource = guess_type(declared, role.variables)
+        rows = rows_from_file(self.editor.catalog, resource, role)
+        await run_in_threadpool(validate, self.editor.catalog, rows)
+        notice = f"Saved {role.path.name}." if request.query_params.get("saved") else ""
+        return self.role_page(role, resource, rows, notice=notice)
+
+    async def post_role(self, request: Request) -> Response:
+        """Save, Test or Add variable, as the pressed button says."""
+        pairs = await self.form(request)
+        if isinstance(pairs, Response):
+            return pairs
+        role = await run_in_threadpool(self.load, request.path_params["name"])
+        if isinstance(role, Response):
+            return role
+        form = dict(pairs)
+        resource = RESOURCE_TYPES.get(form.get("type", ""), guess_type(None, role.variables))
+        rows = rows_from_form(self.editor.catalog, resource, pairs)
+        await run_in_threadpool(validate, self.editor.catalog, rows)
+        form_version = form.get("version", "")
+        action = form.get("action", "save")
+        if action == "add":
+            index = int(form.get("next", "0")) if form.get("next", "").isdigit() else 0
+            rows.append(Row("", MANUAL, new_index=index or len(rows) + 1))
+            return self.role_page(role, resource, rows, form_version=form_version)
+        if action == "test":
+            await run_in_threadpool(self.test, role, rows)
+            return self.role_page(role, resource, rows, form_version=form_version)
+        return await run_in_threadpool(self.save, role, resource, rows, form_version)
+
+    def test(self, role: RoleFile, rows: list[Row]) -> None:
+        """Fill each row's status as ``envsecrets check --fetch`` would."""
+        live = [row for row in rows if not row.remove]
+        data = {**role.variables, **{row.variable: row.text() for row in live}}
+        outcome = check_rows(live, data, self.editor.environ)
+        for row in live:
+            row.status_ok, row.status = outcome.get(row.variable, (True, "manual value"))
+
+    def save(
+        self, role: RoleFile, resource: ResourceType, rows: list[Row], form_version: str
+    ) -> Response:
+        """Write the role unless a field is wrong or the file changed since
+        the page was loaded; only the changed variables' lines change."""
+        show = {"form_version": form_version}
+        if any(row.errors for row in rows):
+            problem = "Nothing was saved: fix the fields marked in red first."
+            return self.role_page(role, resource, rows, status=422, problem=problem, **show)
+        with self.editor.save_lock:
+            current = self.editor.roles.read(role.name)
+            if not hmac.compare_digest(version(current.text, self.editor.key), form_version):
+                problem = (
+                    f"{role.path.name} changed on disk since this page was loaded, so nothing "
+                    "was saved (your inputs are still below). Reload the page to see the "
+                    "other change, then apply yours again."
+                )
+                return self.role_page(role, resource, rows, status=409, problem=problem, **show)
+            on_disk = current.variables
+            changes: dict[str, str | None] = {}
+            for row in rows:
+                if row.source == KEEP:
+                    continue  # written back unchanged: its line is not touched
+                if row.remove:
+                    changes[row.variable] = None
+                elif on_disk.get(row.variable) != row.text():
+                    changes[row.variable] = row.text()
+            text = rewrite(current.text, changes, resource_type=resource.name)
+            try:
+                self.editor.roles.write(current, text)
+            except (envsecrets.EnvsecretsError, RoleError) as error:
+                return self.role_page(role, resource, rows, status=500, problem=str(error), **show)
+        return RedirectResponse(f"/roles/{quote(role.name)}?saved=1", status_code=303)
+
+    # -- the script's API ----------------------------------------------------
+
+    async def api_validate(self, request: Request) -> Response:
+        pairs = await self.form(request)
+        if isinstance(pairs, Response):
+            return pairs
+        resource = RESOURCE_TYPES.get(dict(pairs).get("type", ""), RESOURCE_TYPES["custom"])
+        rows = rows_from_form(self.editor.catalog, resource, pairs)
+        await run_in_threadpool(validate, self.editor.catalog, rows)
+        found = {
+            row_id(row): [{"level": m.level, "text": m.text} for m in row.messages] for row in rows
+        }
+        return JSONResponse({"rows": found})
+
+    async def api_names(self, request: Request) -> Response:
+        """Secret names under what was typed; names only."""
+        prefix = request.query_params.get("source", "")
+        typed = request.query_params.get("prefix", "")
+        if prefix not in self.editor.catalog.options:
+            return JSONResponse({"names": [], "note": "no such provider"}, status_code=404)
+
+        def listing() -> dict[str, Any]:
+            try:
+                found = self.editor.resolver.list_names(prefix, typed, limit=SUGGESTIONS)
+            except envsecrets.ListingNotSupported:
+                return {"names": [], "note": f"the _{prefix} provider cannot list"}
+            except envsecrets.EnvsecretsError as error:
+                return {"names": [], "note": str(error)}
+            return {"names": list(found.names), "truncated": found.truncated}
+
+        return JSONResponse(await run_in_threadpool(listing))
+
+    async def api_keys(self, request: Request) -> Response:
+        """The keys of one secret and their JSON types; never a value."""
+        prefix = request.query_params.get("source", "")
+        name = request.query_params.get("name", "")
+        if prefix not in self.editor.catalog.options or not name:
+            return JSONResponse({"keys": [], "note": "no such provider or name"}, status_code=404)
+
+        def listing() -> dict[str, Any]:
+            try:
+                found = self.editor.resolver.list_keys(prefix, name)
+            except envsecrets.EnvsecretsError as error:
+                return {"keys": [], "note": str(error)}
+            return {"keys": [{"key": info.key, "type": info.json_type} for info in found]}
+
+        return JSONResponse(await run_in_threadpool(listing))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return PlainTextResponse("Not found.", status_code=404)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # Never the exception's text: it could quote anything.
+    return PlainTextResponse("Internal error; see the terminal.", status_code=500)
+
+
+def create_app(
+    editor: Editor, *, token: str, hosts: frozenset[str], port: int, any_ip: bool = False
+) -> Guard:
+    """The editor's ASGI application behind its :class:`Guard`."""
+    pages = Pages(editor)
+    routes = [
+        Route("/", pages.index),
+        Route("/roles", pages.new_role, methods=["POST"]),
+        Route("/roles/{name}", pages.show_role, methods=["GET"]),
+        Route("/roles/{name}", pages.post_role, methods=["POST"]),
+        Route("/api/roles/{name}/validate", pages.api_validate, methods=["POST"]),
+        Route("/api/names", pages.api_names),
+        Route("/api/keys", pages.api_keys),
+        Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 500: _server_error})
+    return Guard(app, token=token, hosts=hosts, port=port, any_ip=any_ip)
+
+
+__all__ = ["Editor", "Pages", "create_app"]

@@ -1,0 +1,247 @@
+"""One row of the role page: a variable, where its value comes from, and
+what is wrong with it.
+
+A row's source is "manual" (the value typed by hand), the prefix of an
+installed provider (NAME and KEY), or "keep": a reference whose prefix no
+installed provider serves, shown as it is and written back unchanged.
+Validation uses the core's grammar and each provider's own ``split``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import envsecrets
+from envsecrets import grammar
+from envsecrets.provider import setting_matches
+from envsecrets_editor.rolefile import VARIABLE_NAME
+
+MANUAL = "manual"
+KEEP = "keep"
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOption:
+    """An installed provider as the source picker shows it."""
+
+    prefix: str
+    description: str
+    name_hint: str
+    key_hint: str
+    can_list: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A validation finding shown next to a field; never holds a value."""
+
+    level: str
+    text: str
+
+
+@dataclass
+class Row:
+    """One variable of a role as the form holds it."""
+
+    variable: str
+    source: str = MANUAL
+    name: str = ""
+    key: str = ""
+    value: str = field(default="", repr=False)
+    #: The verbatim reference of a "keep" row (a reference, not a secret).
+    kept: str = ""
+    #: True for the resource type's fields (they cannot be removed).
+    fixed: bool = False
+    remove: bool = False
+    #: For new rows: the form index (``n-3-...``).
+    new_index: int | None = None
+    messages: list[Message] = field(default_factory=list)
+    status: str | None = None
+    status_ok: bool = False
+
+    @property
+    def errors(self) -> list[Message]:
+        return [message for message in self.messages if message.level == ERROR]
+
+    def text(self) -> str:
+        """The value written to the file."""
+        if self.source == MANUAL:
+            return self.value
+        if self.source == KEEP:
+            return self.kept
+        reference = f"_{self.source}:{self.name}"
+        return f"{reference}:{self.key}" if self.key else reference
+
+
+class Catalog:
+    """The installed providers, read from the plugin registry at run time."""
+
+    def __init__(self, resolver: envsecrets.Resolver) -> None:
+        self.resolver = resolver
+        registry = resolver.registry
+        #: Provider settings, which an env file may not set (``run`` refuses).
+        self.settings = registry.settings()
+        #: Why some plugins offer no provider here (shown on the roles page).
+        self.problems = [
+            f"plugin {f.plugin!r} failed to load: {f.reason}" for f in registry.failures
+        ]
+        self.problems += [f"{conflict} (not offered)" for conflict in registry.conflicts.values()]
+        self.options: dict[str, ProviderOption] = {}
+        for prefix in sorted(registry.providers):
+            if prefix in registry.conflicts:
+                continue
+            cls = registry.providers[prefix].provider_class
+            self.options[prefix] = ProviderOption(
+                prefix,
+                cls.description,
+                cls.name_hint,
+                cls.key_hint,
+                envsecrets.provider_can_list(cls),
+            )
+
+    def split(self, prefix: str, rest: str) -> tuple[tuple[str, str | None], str | None]:
+        """The provider's own (NAME, KEY) for *rest*, and a note when the
+        provider could not start here (then its class splits without it).
+
+        :raise envsecrets.ReferenceSyntaxError: as the provider raises it.
+        """
+        try:
+            provider = self.resolver.provider(prefix)
+        except envsecrets.ReferenceSyntaxError:
+            raise
+        except envsecrets.EnvsecretsError as error:
+            # Not configured on this machine (no VAULT_ADDR...): the split
+            # is a pure parse, so the class can still do it.
+            cls = self.resolver.registry.providers[prefix].provider_class
+            try:
+                return cls.split(cls.__new__(cls), rest), str(error)
+            except envsecrets.ReferenceSyntaxError:
+                raise
+            except Exception:
+                return envsecrets.Provider.split(cls.__new__(cls), rest), str(error)
+        return provider.split(rest), None
+
+    def row_from_value(self, variable: str, value: str, *, fixed: bool = False) -> Row:
+        """Put a value read from a file back into its source, NAME and KEY."""
+        parts = grammar.split(value)
+        if parts is None:
+            return Row(variable, MANUAL, value=value, fixed=fixed)
+        prefix, rest = parts
+        if prefix not in self.options:
+            return Row(variable, KEEP, kept=value, fixed=fixed)
+        try:
+            (name, key), _ = self.split(prefix, rest)
+        except envsecrets.EnvsecretsError:
+            name, key = rest, None  # shown as it is; validation says what is wrong
+        return Row(variable, prefix, name=name, key=key or "", fixed=fixed)
+
+    def validate(self, row: Row) -> list[Message]:
+        """What is wrong with *row* (errors block Save) and what to know."""
+        found: list[Message] = []
+        if not VARIABLE_NAME.fullmatch(row.variable):
+            found.append(
+                Message(
+                    ERROR, "the variable name must be A-Z, 0-9 and _, not starting with a digit"
+                )
+            )
+        if setting_matches(row.variable, self.settings):
+            found.append(
+                Message(
+                    WARNING,
+                    f"{row.variable} is a provider setting: envsecrets run -e refuses a file "
+                    "that sets one (settings come from the process environment)",
+                )
+            )
+        if row.source == KEEP:
+            prefix = (grammar.split(row.kept) or ("?", ""))[0]
+            found.append(
+                Message(
+                    WARNING,
+                    f"no installed provider serves _{prefix}: the reference is kept as it is",
+                )
+            )
+            return found
+        if row.source == MANUAL:
+            return found + self._validate_manual(row.value)
+        if row.source not in self.options:
+            return [*found, Message(ERROR, f"no installed provider serves _{row.source}")]
+        return found + self._validate_reference(row)
+
+    def _validate_manual(self, value: str) -> list[Message]:
+        if "\x00" in value:
+            return [Message(ERROR, "the value holds a NUL character, which no variable can")]
+        parts = grammar.split(value)
+        if parts is None:
+            return []
+        prefix, rest = parts
+        if prefix not in self.options:
+            return [
+                Message(
+                    WARNING,
+                    f"this value is a reference, and no installed provider serves _{prefix}: "
+                    "envsecrets run fails where none does",
+                )
+            ]
+        try:
+            self.split(prefix, rest)
+        except envsecrets.EnvsecretsError as error:
+            return [Message(ERROR, f"this value is a reference to _{prefix}, and invalid: {error}")]
+        return [Message(INFO, f"this value is a reference: its value comes from _{prefix}")]
+
+    def _validate_reference(self, row: Row) -> list[Message]:
+        if not row.name:
+            return [Message(ERROR, "NAME is empty")]
+        for part, text in (("NAME", row.name), ("KEY", row.key)):
+            if any(not char.isprintable() for char in text):
+                return [Message(ERROR, f"{part} holds a control character")]
+        prefix = row.source
+        rest = row.text()[len(prefix) + 2 :]
+        try:
+            (name, key), note = self.split(prefix, rest)
+        except envsecrets.EnvsecretsError as error:
+            return [Message(ERROR, str(error))]
+        found = []
+        if (name, key or "") != (row.name, row.key):
+            shown_key = "no KEY" if key is None else f"KEY {key!r}"
+            hint = " (a NAME with ':' needs a KEY)" if ":" in row.name and not row.key else ""
+            found.append(
+                Message(
+                    ERROR,
+                    f"_{prefix} would read this as NAME {name!r} and {shown_key}{hint}",
+                )
+            )
+        if note:
+            found.append(Message(WARNING, f"not usable here: {note}"))
+        return found
+
+
+def check_rows(
+    rows: Iterable[Row], data: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, tuple[bool, str]]:
+    """Resolve the rows' references as ``envsecrets check --fetch -e FILE``
+    does; return (ok, "ok" or the reason) by variable, never a value."""
+    from envsecrets.resolver import DEFAULT_TIMEOUT
+
+    rows = list(rows)
+    references = {row.variable: row.text() for row in rows if row.source != MANUAL}
+    references.update(
+        {
+            row.variable: row.value
+            for row in rows
+            if row.source == MANUAL and grammar.split(row.value) is not None
+        }
+    )
+    outcome: dict[str, tuple[bool, str]] = {
+        row.variable: (True, "manual value") for row in rows if row.variable not in references
+    }
+    if not references:
+        return outcome
+    with envsecrets.Resolver(environ, data=data, timeout=DEFAULT_TIMEOUT) as resolver:
+        for result in resolver.check(references, fetch=True):
+            outcome[result.variable] = (True, "ok") if result.ok else (False, str(result.error))
+    return outcome

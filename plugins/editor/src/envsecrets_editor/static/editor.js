@@ -1,0 +1,132 @@
+// envsecrets edit: progressive enhancement only. The page works without
+// this script; it adds live validation, name/key suggestions (names and
+// JSON types only, fetched by the server) and the show-value toggle.
+"use strict";
+document.documentElement.classList.add("js");
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+function csrfToken(form) {
+  return form.querySelector("input[name=csrf]").value;
+}
+
+function setSource(row) {
+  const select = row.querySelector("select.source");
+  row.dataset.source = select.value;
+  const option = select.selectedOptions[0];
+  const name = row.querySelector("input.name");
+  const key = row.querySelector("input.key");
+  if (option && name && key) {
+    name.placeholder = option.dataset.nameHint || "";
+    key.placeholder = option.dataset.keyHint || "";
+  }
+}
+
+function showMessages(form, answer) {
+  for (const [rowId, messages] of Object.entries(answer.rows || {})) {
+    const list = form.querySelector(`#${CSS.escape(rowId)} ul.messages`);
+    if (!list) continue;
+    list.replaceChildren(...messages.map((message) => {
+      const item = document.createElement("li");
+      item.className = message.level;
+      item.textContent = message.text;
+      return item;
+    }));
+  }
+}
+
+async function validate(form) {
+  const body = new URLSearchParams(new FormData(form));
+  const answer = await fetch(form.dataset.validate, {
+    method: "POST",
+    body,
+    headers: { "X-CSRF-Token": csrfToken(form) },
+    credentials: "same-origin",
+  });
+  if (answer.ok) showMessages(form, await answer.json());
+}
+
+function fill(datalist, entries) {
+  datalist.replaceChildren(...entries.map(([value, label]) => {
+    const option = document.createElement("option");
+    option.value = value;
+    if (label) option.label = label;
+    return option;
+  }));
+}
+
+async function suggestNames(row) {
+  const source = row.querySelector("select.source");
+  const option = source.selectedOptions[0];
+  const datalist = row.querySelector("datalist[id$='-names']");
+  if (!option || option.dataset.canList !== "yes") { fill(datalist, []); return; }
+  const typed = row.querySelector("input.name").value;
+  const query = new URLSearchParams({ source: source.value, prefix: typed });
+  const answer = await fetch(`/api/names?${query}`, { credentials: "same-origin" });
+  const data = answer.ok ? await answer.json() : { names: [] };
+  if (row.querySelector("input.name").value !== typed) return;  // a later request answers
+  fill(datalist, (data.names || []).map((name) => [name, ""]));
+}
+
+async function suggestKeys(row) {
+  const source = row.querySelector("select.source");
+  const name = row.querySelector("input.name").value;
+  const datalist = row.querySelector("datalist[id$='-keys']");
+  if (!name || source.value === "manual" || source.value === "keep") {
+    fill(datalist, []);
+    return;
+  }
+  const query = new URLSearchParams({ source: source.value, name });
+  const answer = await fetch(`/api/keys?${query}`, { credentials: "same-origin" });
+  const data = answer.ok ? await answer.json() : { keys: [] };
+  if (row.querySelector("input.name").value !== name) return;
+  fill(datalist, (data.keys || []).map((info) => [info.key, info.type]));
+}
+
+function enhance(form) {
+  const later = debounce(() => validate(form), 250);
+  for (const row of form.querySelectorAll("fieldset.row")) {
+    const select = row.querySelector("select.source");
+    select.addEventListener("change", () => { setSource(row); later(); suggestNames(row); });
+    setSource(row);
+    const name = row.querySelector("input.name");
+    if (name) {
+      const names = debounce(() => suggestNames(row), 200);
+      name.addEventListener("input", names);
+      name.addEventListener("focus", names);
+      const keys = debounce(() => suggestKeys(row), 200);
+      name.addEventListener("change", keys);
+      row.querySelector("input.key").addEventListener("focus", keys);
+    }
+    const value = row.querySelector("input.value");
+    const toggle = row.querySelector("button.show");
+    if (value && toggle) {
+      toggle.hidden = false;
+      toggle.addEventListener("click", () => {
+        const shown = value.type === "password";
+        value.type = shown ? "text" : "password";
+        toggle.setAttribute("aria-pressed", String(shown));
+        toggle.textContent = shown ? "Hide" : "Show";
+      });
+    }
+    const variable = row.querySelector("input.var");
+    if (variable) {
+      const upper = () => {
+        const at = variable.selectionStart;
+        variable.value = variable.value.toUpperCase();
+        variable.setSelectionRange(at, at);
+      };
+      variable.addEventListener("input", upper);
+      upper();  // typed before this script ran
+    }
+  }
+  form.addEventListener("input", later);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("role-form");
+  if (form) enhance(form);
+});

@@ -1,0 +1,242 @@
+"""Fixtures and helpers of the role editor suite: real servers (OpenBao, moto), the
+editor started as ``envsecrets edit`` in a subprocess, and a real Chromium
+driven by Playwright.
+
+Chromium is Debian's (``apt-get install chromium``): Playwright's own browser
+download is not reachable here. ``ENVSECRETS_CHROMIUM`` names another binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Response, sync_playwright
+
+from tests.conftest import SENTINEL
+from tests.support.moto_server import moto_environ, moto_server
+from tests.support.openbao import OpenBao
+from tests.support.plugins import REVERSE_PLUGIN, install_fake_distribution
+
+CHROMIUM = os.environ.get("ENVSECRETS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: The secret value stored in Vault; it must never reach the browser.
+PG_PASSWORD = SENTINEL + "-editor-pg-password"
+ENV_CONFIG = json.dumps({"PG_PORT": 5432, "LOG_LEVEL": "info"})
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Backends:
+    """Where the seeded secrets live, and the editor's environment."""
+
+    environ: dict[str, str] = field(repr=False)
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    import boto3
+
+    with OpenBao() as bao, moto_server() as moto_url:
+        bao.enable_kv("database", version=2)
+        bao.kv_put("database", "pg", {"user": "app_user", "password": PG_PASSWORD})
+        bao.kv_put("database", "reporting", {"password": SENTINEL + "-reporting"})
+        bao.enable_kv("kv1", version=1)
+        bao.kv_put("kv1", "pg", {"db": "app", "port": 5432}, version=1)
+        sm = boto3.client(
+            "secretsmanager",
+            endpoint_url=moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        sm.create_secret(
+            Name="pgprod", SecretString=json.dumps({"SSLMODE": "require", "PG_HOST": "db"})
+        )
+        site = tmp_path_factory.mktemp("site")
+        install_fake_distribution(site, "envsecrets-rev", "envsecrets_rev", REVERSE_PLUGIN)
+        empty = site / "aws-empty"
+        empty.write_text("")
+        environ = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "VAULT_", "ENVSECRETS_"))
+        }
+        environ.update(
+            moto_environ(
+                moto_url, AWS_CONFIG_FILE=str(empty), AWS_SHARED_CREDENTIALS_FILE=str(empty)
+            )
+        )
+        environ.update(
+            {
+                "VAULT_ADDR": bao.address,
+                "VAULT_TOKEN": bao.root_token,
+                "ENV_CONFIG": ENV_CONFIG,
+                "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)]),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        yield Backends(environ)
+
+
+@dataclass
+class Editor:
+    """A running ``envsecrets edit`` process."""
+
+    process: subprocess.Popen[str]
+    url: str
+    folder: Path
+    started_in: float
+    stderr_path: Path
+
+    @property
+    def base(self) -> str:
+        return self.url.split("/?", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+
+def start_editor(
+    folder: Path, environ: dict[str, str], *extra: str, log: Path | None = None
+) -> Editor:
+    """Start ``envsecrets edit FOLDER --port 0 --no-browser`` and read its URL."""
+    log = log or folder.parent / f"editor-{uuid.uuid4().hex[:6]}.log"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "envsecrets", "edit", str(folder), "--port", "0", "--no-browser",
+         *extra],
+        stdout=subprocess.PIPE,
+        stderr=log.open("w"),
+        stdin=subprocess.DEVNULL,
+        env=environ,
+        text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 30)
+    line = process.stdout.readline() if ready else ""
+    elapsed = time.perf_counter() - started
+    if not line.startswith("http://"):
+        process.kill()
+        raise AssertionError(f"no URL from envsecrets edit: {line!r} {log.read_text()[-2000:]}")
+    return Editor(process, line.strip(), folder, elapsed, log)
+
+
+def stop_editor(editor: Editor) -> int:
+    """Ctrl-C, as a user would; return the exit code."""
+    if editor.process.poll() is None:
+        editor.process.send_signal(signal.SIGINT)
+        try:
+            editor.process.wait(15)
+        except subprocess.TimeoutExpired:
+            editor.process.kill()
+            editor.process.wait(5)
+    return editor.process.returncode
+
+
+@pytest.fixture(scope="module")
+def roles_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("roles")
+
+
+@pytest.fixture(scope="module")
+def editor(roles_dir: Path, backends: Backends) -> Iterator[Editor]:
+    running = start_editor(roles_dir, backends.environ)
+    yield running
+    stop_editor(running)
+    assert SENTINEL not in running.stderr(), "a secret value reached the editor's log"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: apt-get install chromium, or set ENVSECRETS_CHROMIUM"
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+class Recorder:
+    """Every response the page received, to search for secret values."""
+
+    def __init__(self, page: Page) -> None:
+        self.responses: list[Response] = []
+        page.on("response", self._record)
+
+    def _record(self, response: Response) -> None:
+        self.responses.append(response)
+
+    def texts(self) -> list[str]:
+        """Bodies (where there is one) and headers of every response."""
+        found = []
+        for response in self.responses:
+            found.append(json.dumps(response.all_headers()))
+            found.append(response.url)
+            try:
+                found.append(response.body().decode("utf-8", "replace"))
+            except Exception:  # redirects carry no body
+                continue
+        return found
+
+    def total_bytes(self, kinds: tuple[str, ...] = ("text/html", "javascript", "text/css")) -> int:
+        size = 0
+        for response in self.responses:
+            if any(kind in response.headers.get("content-type", "") for kind in kinds):
+                try:
+                    size += len(response.body())
+                except Exception:
+                    continue
+        return size
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    opened = context.new_page()
+    opened.set_default_timeout(15_000)
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def recorder(page: Page) -> Recorder:
+    return Recorder(page)
+
+
+def unique(base: str) -> str:
+    return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
+def open_editor(page: Page, editor: Editor) -> None:
+    page.goto(editor.url)
+    assert "?token" not in page.url  # swapped for a cookie, out of the address bar
+
+
+def any_text(*texts: Any) -> str:
+    return "\n".join(str(text) for text in texts)
