@@ -113,6 +113,8 @@ class WarmResolver:
 
 
 WARM = "envsecrets, long-lived Resolver (for reference)"
+#: How much faster than the sequential model a Vault fan-out must be.
+SPEEDUP = 12
 
 
 def warm_up() -> None:
@@ -207,14 +209,14 @@ def targets(stores: list[Store], secrets: int, delay: float) -> list[Target]:
         logins = ops.get("POST /v1/auth/approle/login", 0)
         other = sum(ops.values()) - reads - logins
         speedup = model.wall / mine.wall
-        ok = reads == secrets and logins <= 1 and other == 0 and mine.wall <= 8 * delay
-        required = f"{secrets} reads + <= 1 login; <= 8 delays"
+        # The former absolute "<= 8 delays" target is retired: on a 2-core
+        # machine it measured the harness's CPU as much as the client.
+        ok = reads == secrets and logins <= 1 and other == 0 and speedup >= SPEEDUP
+        required = f"{secrets} reads + <= 1 login; >= {SPEEDUP}x the sequential model"
         measured = (
             f"{reads} reads + {logins} login; {ms(mine.wall)} = {mine.wall / delay:.1f} delays; "
-            f"{ratio(speedup)} faster than the sequential model"
+            f"{ratio(speedup)} faster than the sequential model; client CPU "
+            f"{mine.cpu / secrets * 1000:.2f} ms per read"
         )
-        if title == "Vault, AppRole":
-            ok = ok and speedup >= 12
-            required += "; >= 12x"
         found.append(Target(f"{title} fan-out", ok, measured, required))
     return found

@@ -1,6 +1,7 @@
 """The benchmark runner: every scenario in one run, one Markdown report.
 
-python -m benchmarks [--repeat 5] [--cold-runs 15] [--scale-runs 15] [--delay 0.02]
+python -m benchmarks [--repeat 5] [--cold-runs 15] [--scale-runs 15] [--role-runs 9]
+                     [--delay 0.02] [--only cold|fanout|role|scale]...
                      [--output docs/performance.md]
 """
 
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import cold_start, fanout, scale
+from benchmarks import cold_start, fanout, role, scale
 from benchmarks.servers import ROOT, Servers
 from benchmarks.stats import Target, ms, operations_text, ratio
 
@@ -25,10 +26,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale-runs", type=int, default=15, help="runs per scale figure (each under 0.2 s)"
     )
+    parser.add_argument("--role-runs", type=int, default=9, help="runs per role figure")
     parser.add_argument("--delay", type=float, default=0.02, help="proxy delay per request, s")
     parser.add_argument("--secrets", type=int, default=100, help="distinct secrets in fan-out")
     parser.add_argument(
-        "--only", choices=("cold", "fanout", "scale"), action="append", help="run only these"
+        "--only",
+        choices=("cold", "fanout", "role", "scale"),
+        action="append",
+        help="run only these",
     )
     parser.add_argument(
         "--output", default=str(ROOT / "docs" / "performance.md"), help="'-' for stdout only"
@@ -38,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    only = set(args.only or ("cold", "fanout", "scale"))
+    only = set(args.only or ("cold", "fanout", "role", "scale"))
     started = time.perf_counter()
     sections: list[str] = []
     found: list[Target] = []
@@ -54,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             stores = fanout.run(servers, args.secrets, args.repeat)
         found += fanout.targets(stores, args.secrets, args.delay)
         sections.append(_fanout_section(stores, args))
+    if "role" in only:
+        _say("role (servers, seeding) ...")
+        with Servers(delay=args.delay) as servers:
+            found_role = role.run(servers, args.role_runs)
+        found += role.targets(found_role)
+        sections.append(role.section(found_role))
     if "scale" in only:
         _say("scale ...")
         points, peak = scale.run(args.scale_runs)
@@ -237,6 +248,12 @@ METHOD = """\
   It costs about 0.25 ms of CPU per request, against ~0.9 ms for the
   thread-per-connection `tests.support.proxy.LoopbackProxy`, so that the
   harness takes less of the machine's CPUs from the client under test.
+- **Role.** Each contender is a new process (`envsecrets run -- env`, or
+  the sequential model as a Python process that imports boto3 and hvac),
+  its output checked; the undelayed row runs the same command against the
+  servers directly, so that "cold start + 3 delays" compares like with like
+  (the same imports, clients and TLS-free connections), the delays being the
+  login, the wave of reads and the AWS call alongside.
 - The runner exits 1 when a target fails, so `tox -e bench` reports FAIL.
 
 ### Baselines

@@ -2,8 +2,8 @@
 
 Variables are resolved one after another. Each distinct secret is fetched
 once per session (a per-session cache), with boto3 ``GetSecretValue`` for
-``_aws`` and hvac for ``_vaultkv2``; with AppRole, the agent logs in before
-every read.
+``_aws``, hvac for ``_vaultkv2`` and its own environment for ``_envjson``;
+with AppRole, the agent logs in before every read.
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ class SequentialAgent:
             return self._fetch_aws(name)
         if prefix == "vaultkv2":
             return self._fetch_vault(name)
-        raise ValueError(f"the model serves _aws and _vaultkv2, not _{prefix}")
+        if prefix == "envjson":  # the JSON object in one of its own variables
+            document: Mapping[str, Any] = json.loads(self.environ[name])
+            return document
+        raise ValueError(f"the model serves _aws, _vaultkv2 and _envjson, not _{prefix}")
 
     def _fetch_aws(self, name: str) -> Mapping[str, Any]:
         if self._aws is None:

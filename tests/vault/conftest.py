@@ -11,14 +11,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 import envsecrets
 import envsecrets_vault
 from tests.conftest import SENTINEL
+from tests.support.certs import CertFactory, KeyPair
 from tests.support.openbao import OpenBao
-from tests.support.proxy import LoopbackProxy
+from tests.support.proxy import LoopbackProxy, free_port_pair
 
 #: Values that must never leak (secret values stored next to failing paths).
 DENIED_VALUE = SENTINEL + "-vault-denied"
@@ -108,6 +110,69 @@ def bao_tls() -> Iterator[OpenBao]:
     with OpenBao(tls=True) as server:
         server.kv_put("secret", "tls", {"password": "tls-pass"})
         yield server
+
+
+@dataclass(frozen=True)
+class Certs:
+    """A test CA and what it signed (see tests.support.certs)."""
+
+    factory: CertFactory
+    ca: KeyPair
+    server: KeyPair  # SAN: 127.0.0.1, localhost
+    cn_only: KeyPair  # CN 127.0.0.1, no SAN
+    client: KeyPair
+
+    @property
+    def client_combined(self) -> Path:
+        """The client certificate and its key in one PEM file."""
+        path = self.factory.directory / "client-combined.pem"
+        if not path.exists():
+            path.write_text(self.client.cert.read_text() + self.client.key.read_text())
+        return path
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    factory = CertFactory(tmp_path_factory.mktemp("certs"))
+    ca = factory.ca()
+    return Certs(
+        factory,
+        ca,
+        factory.issue(ca, "server"),
+        factory.issue(ca, "cn-only", san=None),
+        factory.issue(ca, "client", client=True),
+    )
+
+
+@dataclass(frozen=True)
+class TLSBao:
+    """An OpenBao dev server with two more HTTPS listeners, certificates by *certs*."""
+
+    server: OpenBao
+    mtls: str  # https address requiring a client certificate
+    cn_only: str  # https address whose certificate names its host in the CN only
+
+
+@pytest.fixture(scope="session")
+def bao_listeners(certs: Certs) -> Iterator[TLSBao]:
+    mtls_port, cn_port = free_port_pair(), free_port_pair()
+    config = f"""
+listener "tcp" {{
+  address = "127.0.0.1:{mtls_port}"
+  tls_cert_file = "{certs.server.cert}"
+  tls_key_file = "{certs.server.key}"
+  tls_client_ca_file = "{certs.ca.cert}"
+  tls_require_and_verify_client_cert = true
+}}
+listener "tcp" {{
+  address = "127.0.0.1:{cn_port}"
+  tls_cert_file = "{certs.cn_only.cert}"
+  tls_key_file = "{certs.cn_only.key}"
+}}
+"""
+    with OpenBao(config=config) as server:
+        server.kv_put("secret", "tls", {"password": "tls-pass"})
+        yield TLSBao(server, f"https://127.0.0.1:{mtls_port}", f"https://127.0.0.1:{cn_port}")
 
 
 @pytest.fixture

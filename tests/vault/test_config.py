@@ -171,15 +171,124 @@ def test_bad_skip_verify() -> None:
         ({"HTTPS_PROXY": "http://proxy:3128"}, "http://proxy:3128"),
         ({"https_proxy": "http://low:3128", "HTTPS_PROXY": "http://up:3128"}, "http://low:3128"),
         ({"HTTP_PROXY": "http://proxy:3128"}, None),  # VAULT_ADDR is https
+        ({"ALL_PROXY": "http://all:3128"}, "http://all:3128"),
+        ({"HTTPS_PROXY": "proxy:3128"}, "http://proxy:3128"),  # as requests reads it
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "example.com"}, None),
         ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": ".example.com"}, None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "*.example.com"}, None),
         ({"HTTPS_PROXY": "http://p:1", "no_proxy": "other.org, *"}, None),
-        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "ample.com"}, "http://p:1"),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "ample.com"}, "http://p:1"),  # a boundary
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "vault.example.com:8200"}, None),
+        ({"HTTPS_PROXY": "http://p:1", "NO_PROXY": "vault.example.com:9999"}, "http://p:1"),
     ],
 )
 def test_proxy_comes_from_the_agent_environment(
     environ: dict[str, str], expected: str | None
 ) -> None:
-    from envsecrets_vault.config import proxy_for
+    from envsecrets_vault.config import proxy_environ
+    from envsecrets_vault.proxies import proxy_for
 
-    assert proxy_for("https://vault.example.com:8200", environ) == expected
+    assert proxy_for("https://vault.example.com:8200", proxy_environ(environ)) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "no_proxy", "bypassed"),
+    [
+        ("http://10.1.2.3:8200", "10.0.0.0/8", True),  # CIDR
+        ("http://11.1.2.3:8200", "10.0.0.0/8", False),
+        ("http://192.168.1.7:8200", "192.168.1.7", True),
+        ("http://192.168.1.7:8200", "192.168.1.7:8200", True),
+        ("http://192.168.1.7:8200", "192.168.1.7:443", False),
+        ("http://[::1]:8200", "::1", True),  # IPv6 literal
+        ("http://[::1]:8200", "[::1]:8200", True),
+        ("http://[fd00::5]:8200", "fd00::/8", True),  # IPv6 CIDR
+        ("http://[fe80::5]:8200", "fd00::/8", False),
+        ("http://127.0.0.1:8200", "localhost", False),  # no name resolution
+    ],
+)
+def test_no_proxy_semantics(address: str, no_proxy: str, bypassed: bool) -> None:
+    from envsecrets_vault.proxies import proxy_for
+
+    environ = {"http_proxy": "http://proxy:3128", "no_proxy": no_proxy}
+    assert (proxy_for(address, environ) is None) is bypassed
+
+
+def test_agent_address_wins_and_needs_no_token() -> None:
+    config = load_config(
+        {"VAULT_ADDR": "https://vault:8200", "VAULT_AGENT_ADDR": "http://127.0.0.1:8100"}
+    )
+    assert config.address == "http://127.0.0.1:8100"
+    assert config.via_agent
+    assert config.token is None
+    assert not config.uses_approle
+
+
+@pytest.mark.parametrize("namespace", ["team\r\nX-Injected: 1", "team\nx", "a\x00b"])
+def test_control_characters_in_namespace_are_refused(namespace: str) -> None:
+    value = namespace.encode().decode("unicode_escape")
+    with pytest.raises(VaultConfigError, match="VAULT_NAMESPACE holds a control character"):
+        load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_NAMESPACE": value})
+
+
+def test_header_values_that_are_not_latin1_are_refused_without_quoting_them() -> None:
+    with pytest.raises(VaultConfigError, match="VAULT_TOKEN holds characters") as caught:
+        load_config({**ADDR, "VAULT_TOKEN": SENTINEL + "токен"})
+    assert SENTINEL not in str(caught.value)
+    with pytest.raises(VaultConfigError, match="VAULT_NAMESPACE holds characters"):
+        load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_NAMESPACE": "équipe🔑"})
+
+
+def test_control_characters_in_token_are_refused_without_quoting_it() -> None:
+    with pytest.raises(VaultConfigError, match="VAULT_TOKEN") as caught:
+        load_config({**ADDR, "VAULT_TOKEN": SENTINEL + "\r\nX: y"})
+    assert SENTINEL not in str(caught.value)
+
+
+def test_capath_and_client_certificate(tmp_path: Path) -> None:
+    cert = tmp_path / "client.pem"
+    cert.write_text(PEM)
+    key = tmp_path / "client-key.pem"
+    key.write_text("key")
+    config = load_config(
+        {
+            **ADDR,
+            "VAULT_TOKEN": "t",
+            "VAULT_CAPATH": str(tmp_path),
+            "VAULT_CLIENT_CERT": str(cert),
+            "VAULT_CLIENT_KEY": str(key),
+        }
+    )
+    assert config.tls.ca is not None
+    assert config.tls.ca.directory == str(tmp_path)
+    assert config.tls.client is not None
+    assert config.tls.client.cert_file == str(cert)
+    assert str(key) not in repr(config)
+    # VAULT_CACERT wins over VAULT_CAPATH, as in the Vault CLI.
+    both = load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_CAPATH": str(tmp_path),
+                        "VAULT_CACERT": str(cert)})  # fmt: skip
+    assert both.tls.ca is not None
+    assert both.tls.ca.path == str(cert)
+    with pytest.raises(VaultConfigError, match="VAULT_CAPATH"):
+        load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_CAPATH": str(tmp_path / "none")})
+    with pytest.raises(VaultConfigError, match="VAULT_CLIENT_KEY is set but VAULT_CLIENT_CERT"):
+        load_config({**ADDR, "VAULT_TOKEN": "t", "VAULT_CLIENT_KEY": str(key)})
+
+
+@pytest.mark.parametrize(("value", "disabled"), [("true", True), ("", False), ("0", False)])
+def test_disable_redirects(value: str, disabled: bool) -> None:
+    environ = {**ADDR, "VAULT_TOKEN": "t", "VAULT_DISABLE_REDIRECTS": value}
+    assert load_config(environ).disable_redirects is disabled
+
+
+def test_importing_the_plugin_does_not_import_attrs() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, envsecrets, envsecrets_vault\n"
+        "print('attr' in sys.modules or 'attrs' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -11,7 +11,8 @@ import envsecrets_vault
 from envsecrets.testing import ProviderContract
 from envsecrets_vault import VaultKV1Provider, VaultKV2Provider
 from tests.support.openbao import OpenBao, token_env
-from tests.vault.conftest import Seed
+from tests.support.proxy import free_port_pair
+from tests.vault.conftest import Certs, Seed
 
 DOCUMENT = {
     "password": "contract-pw-51d0",
@@ -29,8 +30,29 @@ class _VaultContract(ProviderContract):
     exact_numbers = False  # the server stores parsed JSON
 
     @pytest.fixture
-    def contract_environ(self, bao: OpenBao, seed: Seed) -> Mapping[str, str]:
-        return token_env(bao.address)
+    def contract_environ(self, bao: OpenBao, seed: Seed, certs: Certs) -> Mapping[str, str]:
+        # A client certificate too (its file holds the key as well), so that
+        # the credential VAULT_CLIENT_KEY can be a real one.
+        return token_env(bao.address, VAULT_CLIENT_CERT=str(certs.client_combined))
+
+    @pytest.fixture
+    def contract_credentials(self, seed: Seed, certs: Certs) -> Mapping[str, str]:
+        # Credentials the server accepts (AppRole wins over the token), so
+        # that the successful paths are searched as well as the refusals.
+        role_id, secret_id = seed.approle["service"]
+        return {
+            "VAULT_APP_ROLE_ID": role_id,
+            "VAULT_APP_ROLE_SECRET_ID": secret_id,
+            "VAULT_TOKEN": "s.contract-token-8c1e5f",
+            "VAULT_CLIENT_KEY": str(certs.client.key),
+        }
+
+    @pytest.fixture
+    def contract_failing_environ(
+        self, contract_environ: Mapping[str, str], contract_credentials: Mapping[str, str]
+    ) -> Mapping[str, str]:
+        closed = f"http://127.0.0.1:{free_port_pair()}"
+        return {**contract_environ, **contract_credentials, "VAULT_ADDR": closed}
 
 
 class TestVaultKV2Contract(_VaultContract):

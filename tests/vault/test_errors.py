@@ -6,6 +6,7 @@ import pytest
 
 import envsecrets
 from tests.conftest import SENTINEL
+from tests.support.httpstub import Trickler
 from tests.support.openbao import OpenBao, approle_env, token_env
 from tests.support.proxy import CannedResponse, LoopbackProxy, free_port_pair
 from tests.vault.conftest import Seed, assert_clean, failure_of, resolver
@@ -186,7 +187,8 @@ def test_timeout(seed: Seed, proxy: LoopbackProxy, debug_logs: pytest.LogCapture
         address=proxy.url,
         secrets=("root",),
     )
-    assert proxy.count() == 2  # a read that timed out gets one more try
+    # The timeout bounds the whole call, retries included: no second try.
+    assert proxy.count() == 1
 
 
 def test_missing_address_is_a_clear_error(debug_logs: pytest.LogCaptureFixture) -> None:
@@ -210,3 +212,69 @@ def test_bad_reference_fails_at_parse_time() -> None:
         results = instance.check({"A": "_vaultkv2:app?version=two:k", "B": "_vaultkv1:a//b:k"})
     assert "positive integer" in str(results[0].error)
     assert "empty" in str(results[1].error)
+
+
+def test_permission_denied_carries_vaults_own_text(
+    bao: OpenBao, seed: Seed, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    failure = failure_of(token_env(bao.address, seed.reader_token), "_vaultkv2:denied:password")
+    assert isinstance(failure.error, envsecrets.AccessDenied)
+    message = str(failure.error)
+    assert "[Vault: permission denied]" in message
+    assert "HTTP 403" in message
+    assert_clean(message, debug_logs.text, secrets=(seed.reader_token,))
+
+
+def test_unknown_mount_carries_vaults_own_text(bao: OpenBao, seed: Seed) -> None:
+    failure = failure_of(token_env(bao.address), "_vaultkv1:nomount/app:password")
+    assert isinstance(failure.error, envsecrets.SecretNotFound)
+    assert "GET /v1/nomount/app" in str(failure.error)
+
+
+def test_vault_errors_are_bounded_and_never_echo_a_credential(
+    proxy: LoopbackProxy, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    token = "s.SENTINEL-token-3f9c2a1d"
+    said = f"token {token} is not allowed: " + "x" * 5000
+    body = ('{"errors":["' + said + '"]}').encode()
+    proxy.rule = lambda r: CannedResponse(400, body, JSON)
+    failure = failure_of(token_env(proxy.url, token), "_vaultkv2:app:password")
+    message = str(failure.error)
+    assert "bad request (HTTP 400) [Vault: token [hidden] is not allowed" in message
+    assert len(message) < 600
+    assert_clean(message, debug_logs.text, secrets=(token,))
+
+
+def test_trickling_server_is_bounded_by_the_timeout(debug_logs: pytest.LogCaptureFixture) -> None:
+    # One byte every 0.2 s of a 4 kB answer: each read is quick, the whole
+    # would take 15 minutes. The total deadline ends it, without a retry.
+    with Trickler(interval=0.2) as server:
+        env = token_env(server.url, SENTINEL, VAULT_HTTP_REQ_TIMEOUT="1s")
+        failure = failure_of(env, "_vaultkv2:app:password")
+        connections = server.connections
+    _check(
+        failure,
+        debug_logs,
+        kind=envsecrets.ProviderError,
+        phrase="timed out after 1s (VAULT_HTTP_REQ_TIMEOUT)",
+        path="GET /v1/secret/data/app",
+        address=server.url,
+    )
+    assert connections == 1
+
+
+def test_trickling_login_is_bounded_by_the_timeout() -> None:
+    with Trickler(interval=0.2) as server:
+        env = approle_env(server.url, ("role-id-1", SENTINEL), VAULT_HTTP_REQ_TIMEOUT="1s")
+        failure = failure_of(env, "_vaultkv2:app:password")
+    message = str(failure.error)
+    assert "timed out after 1s" in message
+    assert "POST /v1/auth/approle/login" in message
+    assert_clean(message)
+
+
+def test_crlf_in_namespace_is_refused_before_any_request(proxy: LoopbackProxy) -> None:
+    env = token_env(proxy.url, VAULT_NAMESPACE="ns1\r\nX-Injected: yes")
+    failure = failure_of(env, "_vaultkv2:app:password")
+    assert "VAULT_NAMESPACE holds a control character" in str(failure.error)
+    assert proxy.count() == 0

@@ -1,7 +1,11 @@
 """Reading the ``VAULT_*`` settings from the agent's environment.
 
-Pure parsing: no network and no hvac. Every error names the variable, never
-its value when the value may be a credential.
+Pure parsing: no network and no hvac. The parsed settings are attrs value
+objects whose validators and converters hold the rules; every error names
+the variable, never its value when the value may be a credential.
+
+Imported when a provider is built (it imports attrs), never by
+``import envsecrets_vault``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import os
 import re
 import urllib.parse
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Any
+
+import attrs
 
 from envsecrets import ProviderError
 
@@ -26,42 +32,104 @@ DEFAULT_TIMEOUT = 10.0
 _TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
 _FALSE = frozenset({"", "0", "false", "no", "off", "f", "n"})
 _PEM_MARK = "-----BEGIN CERTIFICATE-----"
+# What a header value must not hold: CR/LF would inject a header, other
+# control characters are refused by requests with the value in the message.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class VaultConfigError(ProviderError):
     """A ``VAULT_*`` setting is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class CACert:
-    """Where the CA bundle comes from: an existing file, or PEM text held in memory."""
+def _no_control(variable: str) -> Any:
+    """An attrs validator for header values: no control characters (CR/LF
+    above all), Latin-1 only (what HTTP/1.1 headers carry)."""
 
-    #: A file to hand to the TLS layer as it is.
+    def check(_instance: object, _attribute: attrs.Attribute[Any], value: str | None) -> None:
+        if value is None:
+            return
+        if _CONTROL.search(value):
+            raise VaultConfigError(
+                f"{variable} holds a control character (CR, LF...): it cannot be sent "
+                "in an HTTP header"
+            )
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise VaultConfigError(
+                f"{variable} holds characters an HTTP header cannot carry (not Latin-1)"
+            ) from None
+
+    return check
+
+
+@attrs.frozen
+class CACert:
+    """Where the CA certificates come from: a file, a directory, or PEM text."""
+
+    #: A file of PEM certificates, used in place.
     path: str | None = None
-    #: PEM text given inline or in base64; written to a private file on use.
-    pem: str | None = field(default=None, repr=False)
-    #: Which form ``VAULT_CACERT`` used, for messages: "file", "base64", "pem".
+    #: A directory of CA files (``VAULT_CAPATH``, as the Vault CLI).
+    directory: str | None = None
+    #: PEM text given inline or in base64 (loaded from memory).
+    pem: str | None = attrs.field(default=None, repr=False)
+    #: Which form was used, for messages: "file", "directory", "base64", "pem".
     form: str = "file"
 
 
-@dataclass(frozen=True)
+@attrs.frozen
+class ClientCert:
+    """``VAULT_CLIENT_CERT`` and ``VAULT_CLIENT_KEY``: files, as the Vault CLI."""
+
+    cert_file: str
+    key_file: str | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class TLSSettings:
+    """How the server's certificate is checked, and what the client shows."""
+
+    #: False with ``VAULT_SKIP_VERIFY``.
+    verify: bool = True
+    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store.
+    ca: CACert | None = None
+    #: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of the agent's environment, used
+    #: in place of the system store when set (as OpenSSL does).
+    system_file: str | None = None
+    system_dir: str | None = None
+    client: ClientCert | None = None
+
+
+@attrs.frozen
 class VaultConfig:
     """Everything the provider needs to talk to one Vault server."""
 
     address: str
-    token: str | None = field(default=None, repr=False)
-    role_id: str | None = field(default=None, repr=False)
-    secret_id: str | None = field(default=None, repr=False)
-    namespace: str | None = None
-    ca: CACert | None = None
-    verify: bool = True
+    token: str | None = attrs.field(default=None, repr=False, validator=_no_control("VAULT_TOKEN"))
+    role_id: str | None = attrs.field(default=None, repr=False)
+    secret_id: str | None = attrs.field(default=None, repr=False)
+    namespace: str | None = attrs.field(default=None, validator=_no_control("VAULT_NAMESPACE"))
+    tls: TLSSettings = attrs.field(factory=TLSSettings)
     timeout: float = DEFAULT_TIMEOUT
-    #: The HTTP(S) proxy for VAULT_ADDR, from the agent's *_PROXY variables.
-    proxy: str | None = field(default=None, repr=False)
+    #: Follow no redirect at all (``VAULT_DISABLE_REDIRECTS``).
+    disable_redirects: bool = False
+    #: True when the address came from ``VAULT_AGENT_ADDR``.
+    via_agent: bool = False
+    #: The agent's proxy variables (``https_proxy``, ``no_proxy``... lower
+    #: case keys), read per request target by the HTTP layer.
+    proxy_environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def uses_approle(self) -> bool:
         return self.role_id is not None
+
+    @property
+    def verify(self) -> bool:
+        return self.tls.verify
+
+    @property
+    def ca(self) -> CACert | None:
+        return self.tls.ca
 
     @property
     def where(self) -> str:
@@ -74,12 +142,20 @@ class VaultConfig:
         return shown
 
 
+#: The proxy variables read from the agent's environment (both cases).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
 def load_config(environ: Mapping[str, str]) -> VaultConfig:
-    """Build the configuration from ``VAULT_*`` variables of *environ*.
+    """Build the configuration from the ``VAULT_*`` variables of *environ*.
 
     :raise VaultConfigError: naming the variable at fault.
     """
-    address = _address(environ.get("VAULT_ADDR", "").strip())
+    agent = environ.get("VAULT_AGENT_ADDR", "").strip()
+    if agent:  # as the Vault CLI: the agent/proxy wins over VAULT_ADDR
+        address = _address(agent, "VAULT_AGENT_ADDR")
+    else:
+        address = _address(environ.get("VAULT_ADDR", "").strip(), "VAULT_ADDR")
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
     if bool(role_id) != bool(secret_id):
@@ -92,10 +168,10 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
     token = None
     if not role_id:  # AppRole wins over VAULT_TOKEN, as in the original agent
         token = load_token(environ.get("VAULT_TOKEN", ""))
-        if token is None:
+        if token is None and not agent:
             raise VaultConfigError(
                 "no Vault credentials: set VAULT_TOKEN, or VAULT_APP_ROLE_ID and "
-                "VAULT_APP_ROLE_SECRET_ID"
+                "VAULT_APP_ROLE_SECRET_ID (or VAULT_AGENT_ADDR for an agent that adds its token)"
             )
     skip_verify = _boolean("VAULT_SKIP_VERIFY", environ.get("VAULT_SKIP_VERIFY", ""))
     return VaultConfig(
@@ -104,41 +180,44 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
         role_id=role_id or None,
         secret_id=secret_id or None,
         namespace=environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None,
-        ca=load_ca(environ.get("VAULT_CACERT", "")),
-        verify=not skip_verify,
+        tls=TLSSettings(
+            verify=not skip_verify,
+            ca=load_ca(environ.get("VAULT_CACERT", ""))
+            or load_capath(environ.get("VAULT_CAPATH", "")),
+            system_file=environ.get("SSL_CERT_FILE") or None,
+            system_dir=environ.get("SSL_CERT_DIR") or None,
+            client=load_client_cert(environ),
+        ),
         timeout=_timeout(environ.get("VAULT_HTTP_REQ_TIMEOUT", "")),
-        proxy=proxy_for(address, environ),
+        disable_redirects=_boolean(
+            "VAULT_DISABLE_REDIRECTS", environ.get("VAULT_DISABLE_REDIRECTS", "")
+        ),
+        via_agent=bool(agent),
+        proxy_environ=proxy_environ(environ),
     )
 
 
-def proxy_for(address: str, environ: Mapping[str, str]) -> str | None:
-    """The proxy the agent's environment names for *address*, honouring NO_PROXY.
-
-    Read here, from the agent's environment, because the HTTP session is told
-    not to read ``os.environ`` (it would also cost a scan of it per request).
-    """
-    parts = urllib.parse.urlsplit(address)
-    scheme = parts.scheme.lower()
-    proxy = environ.get(f"{scheme}_proxy") or environ.get(f"{scheme.upper()}_PROXY")
-    if not proxy:
-        return None
-    host = (parts.hostname or "").lower()
-    no_proxy = environ.get("no_proxy") or environ.get("NO_PROXY") or ""
-    for entry in (item.strip().lower() for item in no_proxy.split(",")):
-        if entry == "*":
-            return None
-        domain = entry.lstrip(".").partition(":")[0]
-        if domain and (host == domain or host.endswith("." + domain)):
-            return None
-    return proxy
+def proxy_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The proxy variables of *environ*, lower-case keys; the lower-case
+    spelling wins over the upper-case one, as in requests and curl."""
+    found = {}
+    for name in PROXY_VARIABLES:
+        value = environ.get(name) or environ.get(name.upper())
+        if value:
+            found[name] = value.strip()
+    return found
 
 
-def _address(value: str) -> str:
+def _address(value: str, variable: str) -> str:
     if not value:
-        raise VaultConfigError("VAULT_ADDR is not set: it must name the Vault server (https://...)")
+        raise VaultConfigError(
+            f"{variable} is not set: it must name the Vault server (https://...)"
+        )
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise VaultConfigError("VAULT_ADDR must be an http:// or https:// URL with a host")
+        raise VaultConfigError(f"{variable} must be an http:// or https:// URL with a host")
+    if _CONTROL.search(value):
+        raise VaultConfigError(f"{variable} holds a control character")
     return value.rstrip("/")
 
 
@@ -173,7 +252,7 @@ def load_ca(value: str) -> CACert | None:
     """Read ``VAULT_CACERT``: a file path, ``file://PATH``, ``base64://B64``,
     bare base64 of a PEM, or an inline PEM.
 
-    :return: ``None`` when unset (the system CA store is used).
+    :return: ``None`` when unset.
     :raise VaultConfigError: for a value that is none of these.
     """
     value = value.strip()
@@ -201,6 +280,40 @@ def load_ca(value: str) -> CACert | None:
         "VAULT_CACERT is neither an existing file, file://PATH, base64://B64, "
         f"base64 of a PEM certificate nor an inline PEM certificate{hint}"
     )
+
+
+def load_capath(value: str) -> CACert | None:
+    """Read ``VAULT_CAPATH``: a directory of CA files (or one file, as the Vault CLI allows).
+
+    :raise VaultConfigError: when it names nothing.
+    """
+    value = value.strip()
+    if not value:
+        return None
+    if os.path.isdir(value):
+        return CACert(directory=value, form="directory")
+    if os.path.isfile(value):
+        return CACert(path=value, form="file")
+    raise VaultConfigError(f"VAULT_CAPATH names {value!r}, which is neither a directory nor a file")
+
+
+def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
+    """``VAULT_CLIENT_CERT`` (and ``VAULT_CLIENT_KEY`` unless the key is in the
+    certificate file).
+
+    :raise VaultConfigError: for a missing file, or a key without a certificate.
+    """
+    cert = environ.get("VAULT_CLIENT_CERT", "").strip()
+    key = environ.get("VAULT_CLIENT_KEY", "").strip()
+    if not cert:
+        if key:
+            raise VaultConfigError("VAULT_CLIENT_KEY is set but VAULT_CLIENT_CERT is not")
+        return None
+    if not os.path.isfile(cert):
+        raise VaultConfigError(f"VAULT_CLIENT_CERT names file {cert!r}, which does not exist")
+    if key and not os.path.isfile(key):
+        raise VaultConfigError("VAULT_CLIENT_KEY names a file that does not exist")
+    return ClientCert(cert_file=cert, key_file=key or None)
 
 
 def _ca_file(path: str) -> CACert:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from envsecrets import ReferenceSyntaxError
 
@@ -35,6 +35,14 @@ class ApiPath:
     path: str
     #: The pinned KV v2 version, or ``None`` for the latest.
     version: int | None = None
+    #: The mount and the secret's path in it, for hvac's KV methods; ``None``
+    #: for a path read as written (the verbatim KV v2 form, a one-segment
+    #: KV v1 path).
+    # Not compared: two NAMEs of one API path share one read.
+    mount: str | None = field(default=None, compare=False)
+    secret: str | None = field(default=None, compare=False)
+    #: The KV engine version read through hvac's methods: 1 or 2.
+    engine: int = field(default=2, compare=False)
 
     @property
     def url(self) -> str:
@@ -62,7 +70,9 @@ def kv1_path(name: str) -> ApiPath:
     """
     if _VERSION_MARK in name:
         raise ReferenceSyntaxError("KV v1 secrets have no versions: ?version= is for _vaultkv2")
-    return ApiPath(_clean(name))
+    path = _clean(name)
+    mount, slash, secret = path.partition("/")
+    return ApiPath(path, None, mount, secret, 1) if slash else ApiPath(path, engine=1)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -77,10 +87,59 @@ def kv2_path(name: str) -> ApiPath:
     path = _clean(path)
     segments = path.split("/")
     if len(segments) == 1:
-        return ApiPath(f"{DEFAULT_KV2_MOUNT}/data/{path}", version)
+        return ApiPath(f"{DEFAULT_KV2_MOUNT}/data/{path}", version, DEFAULT_KV2_MOUNT, path)
     if "data" in segments[1:]:
         return ApiPath(path, version)
-    return ApiPath(f"{segments[0]}/data/{'/'.join(segments[1:])}", version)
+    secret = "/".join(segments[1:])
+    return ApiPath(f"{segments[0]}/data/{secret}", version, segments[0], secret)
+
+
+@dataclass(frozen=True)
+class ListPath:
+    """What a name prefix lists: a folder LISTed, and how its entries become NAMEs."""
+
+    #: The API path LISTed, below ``/v1/``, ending with ``/`` (``kv/metadata/app/``).
+    path: str
+    #: Put before each listed key to make a NAME usable in a reference.
+    name_prefix: str
+    #: Only keys starting with this are kept (the part after the last ``/``).
+    start: str
+
+
+def kv2_list_path(prefix: str) -> ListPath | None:
+    """The KV v2 folder a name *prefix* lists, by the rules of :func:`kv2_path`.
+
+    ``None`` for a prefix without ``/`` (the root of the default mount,
+    whose folders are named ``secret/...``: see the provider).
+    """
+    prefix = prefix.removeprefix("/")
+    if "/" not in prefix:
+        return None
+    folder, _, start = prefix.rpartition("/")
+    _check_folder(folder)
+    segments = folder.split("/")
+    if "data" in segments[1:]:
+        at = segments.index("data", 1)
+        metadata = "/".join([*segments[:at], "metadata", *segments[at + 1 :]])
+        return ListPath(metadata + "/", folder + "/", start)
+    rest = "/".join(segments[1:])
+    listed = f"{segments[0]}/metadata/{rest + '/' if rest else ''}"
+    return ListPath(listed, folder + "/", start)
+
+
+def kv1_list_path(prefix: str) -> ListPath | None:
+    """The KV v1 folder a name *prefix* lists; ``None`` without ``/`` (mounts)."""
+    prefix = prefix.removeprefix("/")
+    if "/" not in prefix:
+        return None
+    folder, _, start = prefix.rpartition("/")
+    _check_folder(folder)
+    return ListPath(folder + "/", folder + "/", start)
+
+
+def _check_folder(folder: str) -> None:
+    if any(segment in ("", ".", "..") for segment in folder.split("/")):
+        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
 
 
 def _clean(path: str) -> str:

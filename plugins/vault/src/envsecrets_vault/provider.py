@@ -4,22 +4,66 @@ The two providers of one resolver share one
 :class:`~envsecrets_vault.client.VaultClient` (through the core's
 :class:`~envsecrets.SharedState`), built on the first fetch, so K distinct
 paths cost K reads plus at most one AppRole login, whichever prefixes they use.
-hvac and requests are imported on that first fetch, never before.
+hvac and requests are imported on that first fetch, never before; attrs
+(the parsed settings) when a provider is built, never by ``import
+envsecrets_vault``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
-from envsecrets_vault.config import VaultConfig, load_config
-from envsecrets_vault.paths import ApiPath, kv1_path, kv2_path
+from envsecrets_vault.paths import (
+    DEFAULT_KV2_MOUNT,
+    ApiPath,
+    ListPath,
+    kv1_list_path,
+    kv1_path,
+    kv2_list_path,
+    kv2_path,
+)
 
 if TYPE_CHECKING:
     from envsecrets_vault.client import VaultClient
+    from envsecrets_vault.config import VaultConfig
+
+#: Every variable the providers read as configuration (from the process
+#: environment only), proxies and OpenSSL's trust variables included.
+SETTINGS = frozenset(
+    {
+        "VAULT_ADDR",
+        "VAULT_AGENT_ADDR",
+        "VAULT_TOKEN",
+        "VAULT_APP_ROLE_ID",
+        "VAULT_APP_ROLE_SECRET_ID",
+        "VAULT_CACERT",
+        "VAULT_CAPATH",
+        "VAULT_CLIENT_CERT",
+        "VAULT_CLIENT_KEY",
+        "VAULT_SKIP_VERIFY",
+        "VAULT_NAMESPACE",
+        "VAULT_HTTP_REQ_TIMEOUT",
+        "VAULT_DISABLE_REDIRECTS",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    }
+)
+#: Among them, the credentials (kept from `envsecrets run`'s child).
+CREDENTIALS = frozenset(
+    {"VAULT_TOKEN", "VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID", "VAULT_CLIENT_KEY"}
+)
 
 
 class VaultProvider(envsecrets.Provider):
@@ -27,9 +71,15 @@ class VaultProvider(envsecrets.Provider):
 
     #: KV engine version served: 1 or 2.
     kv_version: ClassVar[int]
+    settings: ClassVar[frozenset[str]] = SETTINGS
+    credentials: ClassVar[frozenset[str]] = CREDENTIALS
+    name_hint: ClassVar[str] = "database/pg"
+    key_hint: ClassVar[str] = "password"
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         super().__init__(environ)
+        from envsecrets_vault.config import load_config  # imports attrs
+
         # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
         self.config: VaultConfig = load_config(environ)
         self._lock = threading.Lock()
@@ -79,6 +129,37 @@ class VaultProvider(envsecrets.Provider):
         if client is not None:
             client.close()
 
+    def list_names(self, prefix: str) -> Iterable[str]:
+        """NAMEs under *prefix*, usable in references; folders end with ``/``.
+
+        LISTs one folder (the policy needs ``list`` on it); a folder that
+        does not exist lists nothing. A prefix without ``/`` lists the KV
+        mounts the token can see (and, for KV v2, the default mount's root).
+
+        :raise envsecrets.AccessDenied: when the policy does not allow LIST.
+        """
+        listing = self.list_path(prefix)
+        client = self.client()
+        if listing is not None:
+            keys = client.list_keys(listing.path)
+            return sorted(
+                listing.name_prefix + key for key in keys if key.startswith(listing.start)
+            )
+        return sorted(name for name in self.root_names(client) if name.startswith(prefix))
+
+    def list_path(self, prefix: str) -> ListPath | None:
+        """The folder a name prefix lists; ``None`` for the top level."""
+        raise NotImplementedError
+
+    def root_names(self, client: VaultClient) -> list[str]:
+        """What a prefix without ``/`` can complete to."""
+        from envsecrets.errors import AccessDenied
+
+        try:
+            return client.kv_mounts(self.kv_version)
+        except AccessDenied:  # a token without the default policy
+            return []
+
     def _where(self, api: ApiPath) -> str:
         return f"GET {api.describe()} at Vault {self.config.where}"
 
@@ -92,6 +173,9 @@ class VaultKV1Provider(VaultProvider):
 
     def api_path(self, name: str) -> ApiPath:
         return kv1_path(name)
+
+    def list_path(self, prefix: str) -> ListPath | None:
+        return kv1_list_path(prefix)
 
     def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
         data = body.get("data")
@@ -109,6 +193,20 @@ class VaultKV2Provider(VaultProvider):
 
     def api_path(self, name: str) -> ApiPath:
         return kv2_path(name)
+
+    def list_path(self, prefix: str) -> ListPath | None:
+        return kv2_list_path(prefix)
+
+    def root_names(self, client: VaultClient) -> list[str]:
+        # A NAME without "/" reads the default mount: its secrets are named
+        # bare ("app"), its folders in full ("secret/team/"), as the path
+        # rule reads them; the other KV v2 mounts are folders ("kv/").
+        keys = client.list_keys(f"{DEFAULT_KV2_MOUNT}/metadata/")
+        names = [f"{DEFAULT_KV2_MOUNT}/{key}" if key.endswith("/") else key for key in keys]
+        # A nested mount ("team/kv/") is named in the form written out
+        # ("team/kv/data/app"): its first segment alone is not the mount.
+        mounts = [m if m.count("/") == 1 else m + "data/" for m in super().root_names(client)]
+        return names + mounts
 
     def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
         envelope = body.get("data")
