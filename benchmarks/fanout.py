@@ -115,6 +115,18 @@ class WarmResolver:
 WARM = "envsecrets, long-lived Resolver (for reference)"
 #: How much faster than the sequential model a Vault fan-out must be.
 SPEEDUP = 12
+#: The Vault target this one replaced (issue 12): an absolute wall time,
+#: which on a 2-core machine measured the harness's CPU as much as the client.
+RETIRED = "<= 8 delays"
+
+#: Client CPU per read (ms) of earlier versions of envsecrets-vault, from
+#: earlier runs of this benchmark on this machine (the session's CPU over
+#: its 100 reads, as in the fan-out table): label -> (token, AppRole).
+#: ``None``: not measured then.
+EARLIER_CPU_PER_READ: dict[str, tuple[float | None, float | None]] = {
+    "hand-written HTTP/1.1 client (before issue 12)": (0.58, 0.61),
+    "hvac + requests, first version (before profiling; 9.2x to 14x)": (1.37, None),
+}
 
 
 def warm_up() -> None:
@@ -216,7 +228,78 @@ def targets(stores: list[Store], secrets: int, delay: float) -> list[Target]:
         measured = (
             f"{reads} reads + {logins} login; {ms(mine.wall)} = {mine.wall / delay:.1f} delays; "
             f"{ratio(speedup)} faster than the sequential model; client CPU "
-            f"{mine.cpu / secrets * 1000:.2f} ms per read"
+            f"{cpu_per_read(mine, secrets):.2f} ms per read"
         )
-        found.append(Target(f"{title} fan-out", ok, measured, required))
+        target = Target(f"{title} fan-out", ok, measured, required)
+        if not ok:
+            target.notes.append(_why_vault_failed(mine, model, secrets, delay, ops))
+        found.append(target)
     return found
+
+
+def cpu_per_read(result: Result, secrets: int) -> float:
+    """Client CPU of a session per read, in ms (the whole session's CPU,
+    resolving its 1,000 variables included, over its *secrets* reads)."""
+    return result.cpu / secrets * 1000
+
+
+def _why_vault_failed(
+    mine: Result, model: Result, secrets: int, delay: float, ops: dict[str, int]
+) -> str:
+    reads = sum(n for op, n in ops.items() if op.startswith("GET /v1/secret/data/"))
+    if reads != secrets or sum(ops.values()) - reads > 1:
+        return f"the session sent {operations_of(ops)}, not {secrets} reads and <= 1 login"
+    # On 2 cores shared by the client, the proxy and OpenBao, a session
+    # cannot end sooner than its CPU allows; say how much of the wall that is.
+    floor = max(mine.cpu, (mine.cpu + mine.harness_cpu) / 2)
+    return (
+        f"CPU-bound, not latency-bound: the session took {ms(mine.wall)} for "
+        f"{ms(model.wall)} of the sequential model (needs <= {ms(model.wall / SPEEDUP)}); "
+        f"its client CPU was {ms(mine.cpu)} ({cpu_per_read(mine, secrets):.2f} ms per read) "
+        f"and the proxy and OpenBao used {ms(mine.harness_cpu)}, so the 2 cores alone "
+        f"need >= {ms(floor)} before the {delay * 1000:.0f} ms delays; profiled, most "
+        "of the client's CPU per read is spent inside requests, urllib3 and http.client"
+    )
+
+
+def operations_of(ops: dict[str, int]) -> str:
+    return ", ".join(f"{n} {op}" for op, n in sorted(ops.items())) or "nothing"
+
+
+def cpu_section(stores: list[Store], secrets: int) -> str:
+    """The Vault client's CPU per read across versions, and the retired target."""
+    now = {
+        store.title: cpu_per_read(store.results[0], secrets)
+        for store in stores
+        if store.proxy == "vault"
+    }
+
+    def cell(value: float | None) -> str:
+        return "—" if value is None else f"{value:.2f} ms"
+
+    lines = [
+        "### Vault: client CPU per read",
+        "",
+        "The client CPU of one fan-out session (a fresh `Resolver` resolving the "
+        f"1,000 variables) over its {secrets} reads; the session is the `envsecrets` row "
+        "of the fan-out table. On this 2-core machine, shared by the client, the proxy "
+        "and OpenBao, this figure decides the Vault fan-out ratio.",
+        "",
+        "| envsecrets-vault | token | AppRole |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | {cell(token)} | {cell(approle)} |"
+        for label, (token, approle) in EARLIER_CPU_PER_READ.items()
+    ]
+    lines += [
+        f"| hvac + requests, now (this run) | {cell(now.get('Vault, token'))} | "
+        f"{cell(now.get('Vault, AppRole'))} |",
+        "",
+        "The Vault fan-out targets are: K distinct paths cost exactly K reads and <= 1 "
+        f"login (counted at the proxy), and the session is >= {SPEEDUP}x faster than the "
+        f'sequential model in the same run. They replace the absolute "{RETIRED}" target '
+        "(retired with issue 12): on a 2-core machine it measured the harness's CPU as much "
+        "as the client's, and it pushed the code toward a hand-made HTTP client.",
+    ]
+    return "\n".join(lines)

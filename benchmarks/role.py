@@ -189,4 +189,11 @@ def section(result: RoleResult) -> str:
         if name == CONTENDERS[1]:
             operations = "(not through the counting proxies)"
         lines.append(f"| {name} | {ms(result.wall(name))} | {operations} |")
+    mine, model = result.wall(CONTENDERS[0]), result.wall(CONTENDERS[2])
+    lines += [
+        "",
+        f"`envsecrets run` is {ratio(model / mine)} faster than the sequential model "
+        f"({ms(mine)} against {ms(model)}); its budget, cold start + {DELAYS} delays, is "
+        f"{ms(result.budget)}.",
+    ]
     return "\n".join(lines)

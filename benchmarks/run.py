@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             stores = fanout.run(servers, args.secrets, args.repeat)
         found += fanout.targets(stores, args.secrets, args.delay)
         sections.append(_fanout_section(stores, args))
+        sections.append(fanout.cpu_section(stores, args.secrets))
     if "role" in only:
         _say("role (servers, seeding) ...")
         with Servers(delay=args.delay) as servers:
@@ -87,6 +88,9 @@ def _say(text: str) -> None:
 def _targets_table(found: list[Target]) -> str:
     lines = ["| target | required | measured | verdict |", "|---|---|---|---|"]
     lines += [f"| {t.name} | {t.required} | {t.measured} | **{t.verdict}** |" for t in found]
+    why = [f"- **{t.name}: {t.verdict}.** {note}" for t in found for note in t.notes]
+    if why:
+        lines += ["", *why]
     return "\n".join(lines)
 
 

@@ -70,6 +70,9 @@ class VaultClient:
 
     def __init__(self, config: VaultConfig) -> None:
         self.config = config
+        # The server as messages name it (config.where parses the address:
+        # once, not on every request's log call).
+        self._where = config.where
         self._lock = threading.Lock()  # the hvac client and the closed flag
         # Serialises logins. Not self._lock: close() must not wait for a
         # login hung on a dead server (the deadline has given up on it).
@@ -90,7 +93,7 @@ class VaultClient:
         auth = "approle" if self.config.uses_approle else "token"
         if self.config.via_agent and not self.config.uses_approle and not self.config.token:
             auth = "agent"
-        return f"<VaultClient {self.config.where} auth={auth}>"
+        return f"<VaultClient {self._where} auth={auth}>"
 
     @property
     def _secrets(self) -> tuple[str, ...]:
@@ -223,7 +226,7 @@ class VaultClient:
         generation = self._token_for_request(client)
         response = self._call(what, lambda: call(client))
         if response.status_code == 403 and self.config.uses_approle:
-            log.debug("HTTP 403 for %s at %s: one more login", what, self.config.where)
+            log.debug("HTTP 403 for %s at %s: one more login", what, self._where)
             self._login_again(client, generation)
             self._token_for_request(client)
             response = self._call(what, lambda: call(client))
@@ -245,7 +248,7 @@ class VaultClient:
                 except requests.exceptions.ChunkedEncodingError as error:
                     if attempt < tries and not watch.fired:
                         log.debug("%s at %s: answer cut short, one more try",
-                                  what, self.config.where)  # fmt: skip
+                                  what, self._where)  # fmt: skip
                         continue
                     raise self._transport_failure(error, what, watch.fired) from None
                 except (requests.RequestException, OSError, ValueError) as error:
@@ -253,7 +256,7 @@ class VaultClient:
                     raise self._transport_failure(error, what, watch.fired) from None
             if watch.fired:  # the answer may be cut short: never use it
                 raise ProviderError(f"{reasons.timed_out(timeout)}: {self._at(what)}")
-        log.debug("%s at %s: HTTP %d", what, self.config.where, response.status_code)
+        log.debug("%s at %s: HTTP %d", what, self._where, response.status_code)
         return response
 
     def _transport_failure(self, error: BaseException, what: str, fired: bool) -> ProviderError:
@@ -297,15 +300,21 @@ class VaultClient:
         return ProviderError(f"{why}: {self._at(what)}")
 
     def _at(self, what: str) -> str:
-        return f"{what} at Vault {self.config.where}"
+        return f"{what} at Vault {self._where}"
 
     # -- the token -------------------------------------------------------
 
     def _token_for_request(self, client: Any) -> int:
         """Make sure the hvac client holds a usable token; return its generation."""
+        if not self.config.uses_approle:
+            return self._generation  # a fixed token (or none): nothing to renew
         attempts_seen = self._attempts  # read before waiting for the lock
+        if not self._needs_login():
+            # The usual case: a token that is still good, read without the
+            # lock that every concurrent read would otherwise queue on.
+            return self._generation
         with self._login_lock:
-            if self.config.uses_approle and self._needs_login():
+            if self._needs_login():
                 if self._rejected is not None:
                     # Credentials from a fixed environment stay wrong: say
                     # so again without sending them again.
@@ -331,9 +340,13 @@ class VaultClient:
         """AppRole login; the caller holds the login lock."""
         started = time.monotonic()
         try:
-            self._token, self._expires = self._approle_login(client, started)
-            client.token = self._token
+            token, expires = self._approle_login(client, started)
+            # Published last: a read that sees the new token without the
+            # lock (_token_for_request) finds the client holding it already.
+            client.token = token
+            self._expires = expires
             self._generation += 1
+            self._token = token
             self._login_error = None
         except ProviderError as error:
             self._token = None
@@ -380,7 +393,7 @@ class VaultClient:
             raise VaultAuthError(f"AppRole login answered without a client token: {self._at(what)}")
         log.debug(
             "AppRole login at %s: %s token, TTL %gs",
-            self.config.where, auth.get("token_type", "unknown"), ttl,
+            self._where, auth.get("token_type", "unknown"), ttl,
         )  # fmt: skip
         expires = started + ttl - min(RENEW_MARGIN, ttl / 10) if ttl > 0 else None
         return token, expires
@@ -388,9 +401,12 @@ class VaultClient:
     # -- the hvac client -------------------------------------------------
 
     def _hvac(self) -> Any:
+        client = self._client
+        if client is not None and not self._closed:
+            return client  # built already: no lock
         with self._lock:
             if self._closed:
-                raise ProviderError(f"the Vault client for {self.config.where} is closed")
+                raise ProviderError(f"the Vault client for {self._where} is closed")
             if self._client is None:
                 self._client = self._build()
             return self._client

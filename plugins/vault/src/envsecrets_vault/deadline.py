@@ -9,7 +9,7 @@ One watchdog serves the whole process (:func:`watchdog`): one thread,
 however many resolvers come and go.
 
 The HTTP connections register their sockets with the calling thread's
-current :class:`Watch` (see :mod:`envsecrets_vault.http`).
+current :class:`Watch` (see :mod:`envsecrets_vault.session`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 _local = threading.local()
 
@@ -92,9 +92,12 @@ class Watchdog:
         self._thread: threading.Thread | None = None
         self._closed = False
 
-    @contextlib.contextmanager
-    def watch(self, seconds: float) -> Iterator[Watch]:
-        """Run the body under a deadline *seconds* from now (this thread only)."""
+    def watch(self, seconds: float) -> _Watching:
+        """Run the body of a ``with`` under a deadline *seconds* from now
+        (this thread only); ``as`` gives the :class:`Watch`."""
+        return _Watching(self, seconds)
+
+    def _start(self, seconds: float) -> Watch:
         watch = Watch(self._clock() + seconds)
         with self._cond:
             if not self._closed:
@@ -106,13 +109,7 @@ class Watchdog:
                     self._thread.start()
                 elif self._heap[0][2] is watch:
                     self._cond.notify()
-        outer = current()
-        _local.watch = watch
-        try:
-            yield watch
-        finally:
-            _local.watch = outer
-            watch.finish()
+        return watch
 
     def _run(self) -> None:
         while True:
@@ -137,6 +134,27 @@ class Watchdog:
             self._closed = True
             self._heap.clear()
             self._cond.notify()
+
+
+class _Watching:
+    """The context of :meth:`Watchdog.watch`: a class, not a generator, as it
+    runs around every request."""
+
+    __slots__ = ("_dog", "_outer", "_seconds", "_watch")
+
+    def __init__(self, dog: Watchdog, seconds: float) -> None:
+        self._dog = dog
+        self._seconds = seconds
+
+    def __enter__(self) -> Watch:
+        self._watch = self._dog._start(self._seconds)
+        self._outer = getattr(_local, "watch", None)
+        _local.watch = self._watch
+        return self._watch
+
+    def __exit__(self, *exc_info: object) -> None:
+        _local.watch = self._outer
+        self._watch.finish()
 
 
 _shared: Watchdog | None = None

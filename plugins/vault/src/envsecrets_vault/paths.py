@@ -44,7 +44,9 @@ class ApiPath:
     #: The KV engine version read through hvac's methods: 1 or 2.
     engine: int = field(default=2, compare=False)
 
-    @property
+    # Cached: an ApiPath is made once per NAME (see kv2_path) and read on
+    # every fetch of it.
+    @functools.cached_property
     def url(self) -> str:
         """The request path, percent-encoded: ``/v1/kv/data/app``."""
         return "/v1/" + urllib.parse.quote(self.path, safe="/")

@@ -109,6 +109,9 @@ class VaultProvider(envsecrets.Provider):
 
     def client(self) -> VaultClient:
         """The client of this provider, built on first use."""
+        client = self._client
+        if client is not None and not self._closed:
+            return client  # every fetch after the first: no lock
         with self._lock:
             if self._closed:
                 raise ProviderError(f"the _{self.prefix} provider is closed")

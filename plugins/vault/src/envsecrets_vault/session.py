@@ -32,10 +32,11 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from requests.utils import get_encoding_from_headers
+from requests.utils import check_header_validity, get_encoding_from_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from envsecrets.resolver import DEFAULT_MAX_WORKERS
 from envsecrets_vault import deadline
@@ -210,12 +211,40 @@ class VaultAdapter(HTTPAdapter):
             return manager
         return super().proxy_manager_for(proxy, **kwargs)
 
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> Any:
+        if proxies:
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)
+        # requests' own no-proxy branch, without select_proxy's parsing of
+        # the URL (twice per request) to find no proxy in an empty mapping.
+        try:
+            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                request, verify, cert
+            )
+        except ValueError as error:
+            raise requests.exceptions.InvalidURL(error, request=request) from None
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+    def request_url(
+        self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None
+    ) -> str:
+        if proxies:
+            return str(super().request_url(request, proxies))
+        return request.path_url  # requests' answer when no proxy applies
+
     def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
-        # requests' own, without the cookie jar: Vault sets no cookies, and
-        # parsing them costs on every answer.
+        # requests' own, without the cookie jar (Vault sets no cookies, and
+        # parsing them costs on every answer) and without copying the
+        # headers: urllib3's HTTPHeaderDict is case-insensitive already and
+        # joins repeated fields as requests' copy would.
         response = requests.Response()
         response.status_code = resp.status
-        response.headers = CaseInsensitiveDict(resp.headers)
+        response.headers = resp.headers
         response.encoding = get_encoding_from_headers(response.headers)
         response.raw = resp
         response.reason = resp.reason
@@ -249,11 +278,21 @@ class VaultSession(requests.Session):
         self.verify = config.verify
         self.follow_redirects = not config.disable_redirects
         self._proxy_environ: Mapping[str, str] = config.proxy_environ
+        # No proxy variable at all (the usual case): no per-request lookup.
+        self._may_proxy = any(key != "no_proxy" for key in config.proxy_environ)
         self._adapter = VaultAdapter(context, config.verify)
         self.mount("http://", self._adapter)
         self.mount("https://", self._adapter)
+        # requests' default headers, checked once: this session is ours
+        # alone and nobody changes them.
+        base = requests.PreparedRequest()
+        base.prepare_headers(self.headers)
+        self._base_headers: CaseInsensitiveDict[str] = base.headers
+        self._timeouts: dict[tuple[float, float], Timeout] = {}
 
     def proxies_for(self, url: str) -> dict[str, str]:
+        if not self._may_proxy:
+            return {}
         proxy = proxy_for(url, self._proxy_environ)
         if proxy is None:
             return {}
@@ -279,9 +318,28 @@ class VaultSession(requests.Session):
             prepared.url = url
         else:
             prepared.prepare_url(url, params)
-        prepared.prepare_headers({**self.headers, **(headers or {})})
+        prepared.headers = self._headers_for(headers)
         prepared.prepare_body(data, None, json)
+        if isinstance(timeout, tuple):
+            timeout = self._timeout(timeout)
         return self.send(prepared, timeout=timeout)
+
+    def _timeout(self, pair: tuple[float, float]) -> Timeout:
+        """hvac's (connect, read) pair as the urllib3 Timeout requests would
+        make of it on every request; one per pair."""
+        made = self._timeouts.get(pair)
+        if made is None:
+            made = self._timeouts[pair] = Timeout(connect=pair[0], read=pair[1])
+        return made
+
+    def _headers_for(self, extra: Mapping[str, str] | None) -> CaseInsensitiveDict[str]:
+        """What requests' ``prepare_headers`` makes of the session's headers
+        and *extra* (hvac's): only *extra* is checked on each request."""
+        headers = self._base_headers.copy()
+        for header in (extra or {}).items():
+            check_header_validity(header)
+            headers[header[0]] = header[1]
+        return headers
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         timeout = kwargs.get("timeout")
