@@ -16,7 +16,8 @@ def ms(seconds: float) -> str:
 
 
 def ratio(value: float) -> str:
-    return f"{value:.2f}x" if value < 10 else f"{value:.0f}x"
+    # One decimal from 10x on: 11.8x must not read as a passing "12x".
+    return f"{value:.2f}x" if value < 10 else f"{value:.1f}x"
 
 
 def operations_text(operations: Mapping[str, int]) -> str:
