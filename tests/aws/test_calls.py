@@ -121,10 +121,17 @@ def test_fallback_when_batch_is_denied(
     proxy = make_proxy(rule=deny("BatchGetSecretValue"))
     resolver = make_resolver(through(proxy, environ))
     assert resolver.resolve(env_for(names)) == expected(names)
-    # Each chunk of the first resolution tries the batch once (concurrently,
-    # so no extra round trip when it is allowed); then one Get per secret.
+    # Each chunk of the first resolution tries the batch at most once: the
+    # chunks start together, and one that starts after another chunk was
+    # denied skips the batch (which chunk wins is up to the scheduler, so
+    # the count is a bound, not a number). Then one Get per secret.
     chunks = -(-count // 20)
-    assert proxy.operations() == {"BatchGetSecretValue": chunks, "GetSecretValue": count}
+    operations = proxy.operations()
+    assert 1 <= operations["BatchGetSecretValue"] <= chunks
+    assert operations == {
+        "BatchGetSecretValue": operations["BatchGetSecretValue"],
+        "GetSecretValue": count,
+    }
 
     proxy.reset()
     assert resolver.resolve(env_for(names)) == expected(names)

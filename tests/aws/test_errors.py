@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -266,12 +265,10 @@ def test_unreachable_endpoint_fails_fast(
     url = f"http://127.0.0.1:{closed_port()}"
     names = [unique("a"), unique("b")]
     resolver = make_resolver({**environ, "AWS_ENDPOINT_URL": url}, timeout=15)
-    started = time.monotonic()
     error = fail(
         resolver, {"A": f"_aws:{names[0]}:k", "B": f"_aws:{names[1]}?version_id={'0' * 32}"}
     )
-    elapsed = time.monotonic() - started
-    assert elapsed < 10, "bounded retries, far inside the deadline"
+    # Bounded retries ended first: the reason is the endpoint's, not the 15 s deadline's.
     assert [f.variable for f in error.failures] == ["A", "B"]
     for failure, name in zip(error.failures, names, strict=True):
         assert isinstance(failure.error, envsecrets_aws.AWSEndpointUnreachable)
@@ -304,11 +301,12 @@ def test_read_timeout(
     resolver = make_resolver(
         through(proxy, environ, ENVSECRETS_AWS_READ_TIMEOUT="0.3", ENVSECRETS_AWS_MAX_ATTEMPTS="1")
     )
-    started = time.monotonic()
     error = fail(resolver, {"OK": f"_aws:{good}:password"})
-    assert time.monotonic() - started < 1.4
     bad = only(error, "OK")
+    # The 0.3 s read timeout ended it (one attempt), not the resolution deadline.
     assert isinstance(bad, envsecrets_aws.AWSTimeout)
+    assert not isinstance(bad, envsecrets.DeadlineExceeded)
+    assert proxy.count() == 1
     assert f"did not answer in time for secret '{good}' (ReadTimeoutError)" in str(bad)
     assert_no_leak(sentinel, error, caplog)
 
@@ -316,12 +314,13 @@ def test_read_timeout(
 def test_resolution_deadline_names_the_secret(
     environ: dict[str, str], make_resolver: Make, make_proxy: Any, good: str
 ) -> None:
-    proxy = make_proxy(delay=2.0)
-    started = time.monotonic()
+    # The answer comes 60 s late; read timeouts longer still: only the
+    # deadline can end the resolution (the proxy cuts the request at teardown).
+    proxy = make_proxy(delay=60.0)
     error = fail(
-        make_resolver(through(proxy, environ), timeout=0.5), {"OK": f"_aws:{good}:password"}
+        make_resolver(through(proxy, environ, ENVSECRETS_AWS_READ_TIMEOUT="120"), timeout=0.5),
+        {"OK": f"_aws:{good}:password"},
     )
-    assert time.monotonic() - started < 1.5
     bad = only(error, "OK")
     assert isinstance(bad, envsecrets.DeadlineExceeded)
     assert good in str(bad)

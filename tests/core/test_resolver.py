@@ -68,13 +68,32 @@ def test_each_secret_is_fetched_once_per_resolution(provider: type[DictProvider]
 
 
 def test_distinct_secrets_are_fetched_concurrently_within_the_pool_bound() -> None:
-    provider = make_dict_provider({f"s{i}": "{}" for i in range(40)}, delay=0.05)
-    env = {f"V{i}": f"_dict:s{i}" for i in range(40)}
-    started = time.monotonic()
-    resolver_for(provider, max_workers=8).resolve(env)
-    elapsed = time.monotonic() - started
-    assert provider.peak == 8
-    assert elapsed < 40 * 0.05 / 2  # far from sequential (2 s)
+    # Every fetch waits until 8 fetches run at once: the resolution can
+    # only succeed if the pool runs 8 concurrently, and peak says never more.
+    together = threading.Barrier(8)
+
+    class Gathering(envsecrets.Provider):
+        prefix = "gather"
+        lock = threading.Lock()
+        active = peak = 0
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            cls = type(self)
+            with cls.lock:
+                cls.active += 1
+                cls.peak = max(cls.peak, cls.active)
+            try:
+                together.wait(timeout=30)
+            finally:
+                with cls.lock:
+                    cls.active -= 1
+            return "{}"
+
+    env = {f"V{i}": f"_gather:s{i}" for i in range(40)}
+    assert resolver_for(Gathering, max_workers=8).resolve(env, timeout=60) == dict.fromkeys(
+        env, "{}"
+    )
+    assert Gathering.peak == 8
 
 
 def test_failures_are_aggregated_and_nothing_is_returned(
@@ -159,11 +178,22 @@ def test_a_provider_that_cannot_start_fails_only_its_references(
 
 
 def test_the_deadline_bounds_the_whole_resolution() -> None:
-    slow = make_dict_provider({"a": "{}", "b": "{}"}, delay=5)
-    started = time.monotonic()
-    with pytest.raises(envsecrets.ResolutionError) as info:
-        resolver_for(slow).resolve({"A": "_dict:a:k", "B": "_dict:b:k"}, timeout=0.3)
-    assert time.monotonic() - started < 1.5
+    # The fetches never end by themselves: returning at all, with the
+    # deadline's error for both, is the deadline's doing.
+    release = threading.Event()
+
+    class Hanging(envsecrets.Provider):
+        prefix = "hang"
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            release.wait(60)
+            return {"k": "late"}
+
+    try:
+        with pytest.raises(envsecrets.ResolutionError) as info:
+            resolver_for(Hanging).resolve({"A": "_hang:a:k", "B": "_hang:b:k"}, timeout=0.3)
+    finally:
+        release.set()
     assert all(isinstance(f.error, envsecrets.DeadlineExceeded) for f in info.value.failures)
     assert [f.variable for f in info.value.failures] == ["A", "B"]
 
@@ -243,11 +273,14 @@ def test_nul_characters_cannot_reach_the_environment() -> None:
 
 
 def test_cache_is_off_by_default_and_honours_its_ttl(provider: type[DictProvider]) -> None:
-    resolver = resolver_for(provider, cache_ttl=0.3)
+    now = [0.0]
+    resolver = resolver_for(provider, cache_ttl=30, clock=lambda: now[0])
     for _ in range(3):
         resolver.resolve({"A": "_dict:db:user"})
+    now[0] = 29.9  # still fresh
+    resolver.resolve({"A": "_dict:db:user"})
     assert provider.calls == ["db"]
-    time.sleep(0.35)
+    now[0] = 30.1  # expired
     resolver.resolve({"A": "_dict:db:user"})
     assert provider.calls == ["db", "db"]
     resolver.close()

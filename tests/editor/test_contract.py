@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import envsecrets_editor
-
 from envsecrets.testing import CommandsContract
 
 

@@ -4,12 +4,12 @@ own split decides, even where a provider is not configured."""
 from __future__ import annotations
 
 import pytest
-from envsecrets_editor.fields import ERROR, KEEP, MANUAL, WARNING, Catalog, Row
 
 import envsecrets
 import envsecrets_aws
 import envsecrets_envjson
 import envsecrets_vault
+from envsecrets_editor.fields import ERROR, KEEP, MANUAL, WARNING, Catalog, Row
 
 
 @pytest.fixture

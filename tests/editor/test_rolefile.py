@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
+from hypothesis import given
+from hypothesis import strategies as st
+
 from envsecrets_editor.hosts import allowed_hosts
 from envsecrets_editor.resources import RESOURCE_TYPES, guess_type
 from envsecrets_editor.rolefile import MASK, RoleDirectory, RoleError, masked, quote, rewrite
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def read(text: str) -> dict[str, str | None]:

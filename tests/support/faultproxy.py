@@ -16,12 +16,15 @@ Faults (instances of :class:`Fault`):
 - :class:`Slow`: wait *delay* seconds, then forward.
 - :class:`Status`: answer *status* with a body, without forwarding (500, 503, 429...).
 - :class:`Truncate`: forward, then send the headers with the full
-  Content-Length but only part of the body, and close the connection.
+  Content-Length but only part of the body, and close the connection with a
+  FIN after it (the client reads every byte sent, then the end: what it sees
+  never depends on when its read runs).
 - :class:`Reset`: read the request, then close the connection (RST) without a word.
 
 :meth:`FaultProxy.down` closes the listening socket (new connections are
 refused, as by a server that is not running) and cuts every open connection;
-:meth:`FaultProxy.up` listens again on the same port. :func:`refused_url`
+:meth:`FaultProxy.up` listens again on the same port (:meth:`FaultProxy.restart`
+does both). :func:`refused_url`
 gives a URL where nothing listens at all.
 
 Every request is recorded (:attr:`FaultProxy.requests`), with the fault that
@@ -61,6 +64,11 @@ __all__ = [
 
 AMZ_JSON = {"Content-Type": "application/x-amz-json-1.1"}
 _MAX_HEADER = 64 * 1024
+
+# How a connection goes on after an answer.
+_KEEP = "keep"
+_FINISH = "finish"  # FIN: the client reads what was sent, then the end
+_RESET = "reset"  # RST: what a crashed server's kernel sends
 
 
 @dataclass(frozen=True)
@@ -159,7 +167,7 @@ class FaultProxy(RequestLog):
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
         self.fault: Fault | Rule = fault or Forward()
-        self.requests: list[Seen] = []
+        self.requests: list[SeenRequest] = []  # Seen records, each with its fault
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._stopped = threading.Event()
@@ -188,6 +196,14 @@ class FaultProxy(RequestLog):
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def restart(self, down_for: float = 0.0) -> None:
+        """Go :meth:`down` (every open connection cut), stay down *down_for*
+        seconds, and come back :meth:`up` on the same port."""
+        self.down()
+        self._stopped.wait(down_for)
+        if not self._stopped.is_set():
+            self.up()
 
     def up(self) -> None:
         """Listen (again) on :attr:`port`, as a restarted server would."""
@@ -247,24 +263,29 @@ class FaultProxy(RequestLog):
 
     def _serve(self, connection: socket.socket) -> None:
         reader = _Reader(connection)
+        ending = _RESET
         try:
             while not self._stopped.is_set():
                 request = _read_request(reader)
                 if request is None:
-                    return
+                    break
                 method, path, headers, body = request
                 rule = self.fault
                 fault = rule if isinstance(rule, Fault) else rule(Seen(method, path, headers, body))
                 with self._lock:
                     self.requests.append(Seen(method, path, headers, body, repr(fault)))
-                if not self._answer(connection, fault, method, path, headers, body):
-                    return
+                ending = self._answer(connection, fault, method, path, headers, body)
+                if ending is not _KEEP:
+                    break
         except (OSError, ValueError):  # a dropped connection or a garbled request
-            return
+            ending = _RESET
         finally:
             with self._lock:
                 self._connections.discard(connection)
-            _abort(connection)
+            if ending is _FINISH:
+                _finish(connection)
+            else:
+                _abort(connection)
 
     def _answer(  # noqa: PLR0911, PLR0917 (one branch per fault)
         self,
@@ -274,36 +295,39 @@ class FaultProxy(RequestLog):
         path: str,
         headers: dict[str, str],
         body: bytes,
-    ) -> bool:
-        """Answer one request; return whether the connection stays open."""
+    ) -> str:
+        """Answer one request; return how the connection goes on: kept open,
+        finished (FIN) or reset (RST)."""
         if isinstance(fault, Blackhole):
             # Hold the connection until the client gives up or the proxy stops.
             while not self._stopped.is_set():
                 try:
                     connection.settimeout(0.1)
                     if connection.recv(1) == b"":
-                        return False
+                        return _RESET
                 except TimeoutError:
                     continue
                 except OSError:
-                    return False
-            return False
+                    return _RESET
+            return _RESET
         if isinstance(fault, Reset):
-            return False
+            return _RESET
         if isinstance(fault, Status):
             _send(connection, fault.status, fault.headers, fault.body)
-            return True
+            return _KEEP
         if isinstance(fault, Slow) and self._stopped.wait(fault.delay):
-            return False
+            return _RESET
         status, reply_headers, payload = forward(
             self.upstream_host, self.upstream_port, method, path, headers=headers, body=body
         )
         if isinstance(fault, Truncate):
             cut = int(len(payload) * fault.fraction)
             _send(connection, status, reply_headers, payload[:cut], length=len(payload))
-            return False
+            # A reset could reach the client before it read the part sent
+            # (Linux drops unread data on RST): end with a FIN instead.
+            return _FINISH
         _send(connection, status, reply_headers, payload)
-        return True
+        return _KEEP
 
 
 class _Reader:
@@ -375,12 +399,23 @@ def _send(
     connection.sendall(head + body)
 
 
+def _finish(connection: socket.socket) -> None:
+    """Close with a FIN after everything sent, as a server that stops writing
+    mid-answer would; the client reads the bytes sent, then the end."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)
+    with contextlib.suppress(OSError):
+        connection.close()
+
+
 def _abort(connection: socket.socket) -> None:
-    """Close with a reset (SO_LINGER 0), as a crashed server's kernel would."""
+    """Close with a reset (SO_LINGER 0) and nothing before it, as a crashed
+    server's kernel would: the client's next read fails with ECONNRESET."""
     try:
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        # shutdown() wakes a thread blocked in recv() on this socket; close() would not.
-        connection.shutdown(socket.SHUT_RDWR)
+        # Wakes a thread blocked in recv() on this socket (close() would not);
+        # SHUT_RD sends nothing, where SHUT_WR would send a FIN before the RST.
+        connection.shutdown(socket.SHUT_RD)
     except OSError:
         pass
     with contextlib.suppress(OSError):

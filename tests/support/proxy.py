@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import http.client
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,7 +86,8 @@ class RequestLog:
 class LoopbackProxy(RequestLog):
     """Forward HTTP requests to *upstream*, recording each one.
 
-    :param delay: seconds added before each request is forwarded (latency).
+    :param delay: seconds added before each request is forwarded (latency);
+        :meth:`stop` cuts the wait short (the request then gets no answer).
     """
 
     def __init__(self, upstream: str, *, delay: float = 0.0, rule: Rule | None = None) -> None:
@@ -98,6 +98,7 @@ class LoopbackProxy(RequestLog):
         self.rule = rule
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -114,6 +115,7 @@ class LoopbackProxy(RequestLog):
         return self
 
     def stop(self) -> None:
+        self._stopped.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -141,8 +143,9 @@ class LoopbackProxy(RequestLog):
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 seen = SeenRequest(self.command, self.path, headers, body)
                 proxy._record(seen)
-                if proxy.delay:
-                    time.sleep(proxy.delay)
+                if proxy.delay and proxy._stopped.wait(proxy.delay):
+                    self.close_connection = True
+                    return
                 canned = proxy.rule(seen) if proxy.rule else None
                 if canned is not None:
                     self._answer(canned.status, canned.headers, canned.body)
