@@ -176,16 +176,8 @@ class OpenBao:
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its files."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
+        workdir, self._workdir = self._workdir, None
+        _stop(process, workdir)
 
     # -- the HTTP API --------------------------------------------------------
 
@@ -378,16 +370,8 @@ listener "tcp" {{
 
     def __exit__(self, *exc_info: object) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
+        workdir, self._workdir = self._workdir, None
+        _stop(process, workdir)
 
 
 def audit_operations(log_path: Path | str) -> list[tuple[str, str]]:
@@ -423,3 +407,18 @@ def approle_env(address: str, credentials: tuple[str, str], **extra: str) -> dic
         "VAULT_APP_ROLE_SECRET_ID": secret_id,
         **extra,
     }
+
+
+def _stop(
+    process: subprocess.Popen[bytes] | None, workdir: tempfile.TemporaryDirectory[str] | None
+) -> None:
+    """Stop *process* (SIGTERM, then SIGKILL after 10 s) and remove *workdir*."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+    if workdir is not None:
+        workdir.cleanup()

@@ -249,6 +249,27 @@ def _check_hooks(manager: pluggy.PluginManager, plugin: object) -> None:
         raise PluginError(f"unknown hook {attribute!r} (the hooks are {known})")
 
 
+def _records(
+    impl: pluggy.HookImpl,
+    check: Callable[[object], None],
+    origin: _Origin,
+    failures: list[PluginFailure],
+) -> list[object] | None:
+    """Call one plugin's hook and check what it returned; on failure, record
+    it for this plugin alone and return ``None``."""
+    try:
+        returned: Iterable[object] = impl.function()  # type: ignore[assignment]
+        records = list(returned)
+        for record in records:
+            check(record)
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"
+        log.warning("plugin %r gave nothing usable: %s", impl.plugin_name, reason)
+        failures.append(PluginFailure(impl.plugin_name, *origin, reason))
+        return None
+    return records
+
+
 def _collect_providers(
     manager: pluggy.PluginManager,
     origins: Mapping[str, _Origin],
@@ -257,21 +278,11 @@ def _collect_providers(
     providers: dict[str, ProviderInfo] = {}
     conflicts: dict[str, str] = {}
     for impl in manager.hook.envsecrets_providers.get_hookimpls():
-        distribution, version = origins.get(impl.plugin_name, (None, None))
-        try:
-            returned: Iterable[object] = impl.function()  # type: ignore[assignment]
-            classes = list(returned)
-            for cls in classes:
-                _check_provider_class(cls)
-        except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            log.warning("plugin %r gave no usable providers: %s", impl.plugin_name, reason)
-            failures.append(PluginFailure(impl.plugin_name, distribution, version, reason))
-            continue
-        for cls in classes:
-            assert isinstance(cls, type)  # checked above
+        origin = origins.get(impl.plugin_name, (None, None))
+        for cls in _records(impl, _check_provider_class, origin, failures) or ():
+            assert isinstance(cls, type)  # checked by _check_provider_class
             assert issubclass(cls, Provider)
-            info = ProviderInfo(cls.prefix, cls, impl.plugin_name, distribution, version)
+            info = ProviderInfo(cls.prefix, cls, impl.plugin_name, *origin)
             other = providers.get(cls.prefix)
             if other is not None and other.provider_class is not cls:
                 conflicts[cls.prefix] = (
@@ -288,25 +299,15 @@ def _collect_commands(
 ) -> dict[str, CommandInfo]:
     found: dict[str, CommandInfo] = {}
     for impl in manager.hook.envsecrets_commands.get_hookimpls():
-        distribution, version = origins.get(impl.plugin_name, (None, None))
-        try:
-            returned: Iterable[object] = impl.function()  # type: ignore[assignment]
-            records = list(returned)
-            for record in records:
-                _check_command(record)
-        except Exception as error:
-            reason = f"{type(error).__name__}: {error}"
-            log.warning("plugin %r gave no usable commands: %s", impl.plugin_name, reason)
-            failures.append(PluginFailure(impl.plugin_name, distribution, version, reason))
-            continue
-        for record in records:
-            assert isinstance(record, Command)  # checked above
+        origin = origins.get(impl.plugin_name, (None, None))
+        for record in _records(impl, _check_command, origin, failures) or ():
+            assert isinstance(record, Command)  # checked by _check_command
             if record.name in found:
                 other = found[record.name]
                 reason = f"the command {record.name!r} is also added by plugin {other.plugin!r}"
-                failures.append(PluginFailure(impl.plugin_name, distribution, version, reason))
+                failures.append(PluginFailure(impl.plugin_name, *origin, reason))
                 continue
-            found[record.name] = CommandInfo(record, impl.plugin_name, distribution, version)
+            found[record.name] = CommandInfo(record, impl.plugin_name, *origin)
     return found
 
 

@@ -147,31 +147,24 @@ class _WatchedHTTPConnection(HTTPConnection):
 
     def connect(self) -> None:
         super().connect()
-        watch = deadline.current()
-        if watch is not None:
-            watch.add(self.sock)
+        self._watch()
 
     def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = deadline.current()
-        if watch is not None and self.sock is not None:  # a kept-alive connection
-            watch.add(self.sock)
+        self._watch()  # a kept-alive connection: no connect() this time
         super().request(*args, **kwargs)
 
+    def _watch(self) -> None:
+        watch = deadline.current()
+        if watch is not None and self.sock is not None:
+            watch.add(self.sock)
 
-class _WatchedHTTPSConnection(HTTPSConnection):
+
+# The watch comes first in the MRO: its connect() wraps the TLS one.
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
     def connect(self) -> None:
         if self.ssl_context is not None:
             ensure_trust(self.ssl_context)
         super().connect()
-        watch = deadline.current()
-        if watch is not None:
-            watch.add(self.sock)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        watch = deadline.current()
-        if watch is not None and self.sock is not None:
-            watch.add(self.sock)
-        super().request(*args, **kwargs)
 
 
 class _HTTPPool(HTTPConnectionPool):
