@@ -26,6 +26,7 @@ import envsecrets_vault
 from tests.conftest import SENTINEL
 from tests.faults.conftest import AWS_SECRETS, VAULT_SECRETS, Servers, aws_environ
 from tests.support.faultproxy import FaultProxy, Seen
+from tests.support.httpstub import Trickler
 from tests.support.openbao import approle_env
 from tests.support.plugins import DictPlugin
 
@@ -299,3 +300,33 @@ def test_the_cache_is_memory_only(tmp_path: Path) -> None:
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SENTINEL.encode() not in path.read_bytes(), path
+
+
+def test_a_trickling_vault_never_starves_another_prefix() -> None:
+    """Issue 15's starvation run: 100 sequential resolutions on one
+    Resolver(max_workers=4) against a Vault that trickles its answers; the
+    _envjson resolutions between them all succeed and threads stay bounded."""
+    document = json.dumps({"a": SENTINEL})
+    seen_threads: list[int] = []
+    with Trickler(interval=0.2) as vault:
+        environ = {
+            "VAULT_ADDR": vault.url,
+            "VAULT_TOKEN": "trickle-token",
+            "VAULT_HTTP_REQ_TIMEOUT": "2s",
+            "CFG": document,
+        }
+        with envsecrets.Resolver(environ, max_workers=4) as resolver:
+            for index in range(100):
+                # The trickled answer takes minutes: this one cannot win.
+                with pytest.raises(envsecrets.ResolutionError) as caught:
+                    resolver.resolve({"H": f"_vaultkv2:app{index}:password"}, timeout=0.05)
+                assert isinstance(caught.value.failures[0].error, envsecrets.DeadlineExceeded)
+                assert resolver.resolve({"J": "_envjson:CFG:a"}, timeout=30) == {"J": SENTINEL}
+                seen_threads.append(
+                    sum(1 for t in threading.enumerate() if t.name.startswith("envsecrets-"))
+                )
+    # Each prefix holds at most max_workers workers (4 for Vault, 1 for envjson).
+    assert max(seen_threads) <= 4 + 4
+    # Requests abandoned at the deadline were bounded by VAULT_HTTP_REQ_TIMEOUT
+    # or cancelled before they started: far fewer than 100 connections.
+    assert vault.connections < 100
