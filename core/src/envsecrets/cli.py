@@ -24,6 +24,7 @@ from envsecrets.errors import (
     ResolutionError,
     quote_reference,
 )
+from envsecrets.provider import PREFIX_PATTERN
 from envsecrets.resolver import DEFAULT_LIST_LIMIT, DEFAULT_TIMEOUT, Resolver
 
 if TYPE_CHECKING:
@@ -524,8 +525,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _get(args: argparse.Namespace) -> int:
+    from envsecrets.formats import is_shell_name
+
     text = args.reference
-    if grammar.parse(text) is None and text.isascii() and text.replace("_", "a").isalnum():
+    if grammar.parse(text) is None and is_shell_name(text):
         # `envsecrets get PG_PASS`: a variable's name, not its reference.
         _error(
             f"{text} is not a reference (_PREFIX:NAME[:KEY]); to resolve that variable, "
@@ -548,7 +551,7 @@ def _get(args: argparse.Namespace) -> int:
 def _ls(args: argparse.Namespace) -> int:
     target = args.target if args.target.startswith("_") else "_" + args.target
     prefix, colon, rest = target[1:].partition(":")
-    if not (colon and grammar.split(f"_{prefix}:x") == (prefix, "x")):
+    if not (colon and PREFIX_PATTERN.fullmatch(prefix)):
         _error(f"{quote_reference(args.target)}: expected PREFIX:[NAME_PREFIX] or PREFIX:NAME:")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:

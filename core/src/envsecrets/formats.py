@@ -30,10 +30,15 @@ def to_dotenv(variables: Mapping[str, str]) -> str:
     )
 
 
+def is_shell_name(name: str) -> bool:
+    """Tell whether a POSIX shell can assign the variable *name*."""
+    return _SHELL_NAME.fullmatch(name) is not None
+
+
 def not_shell_names(names: Iterable[str]) -> list[str]:
     """The names a shell cannot assign (an exported bash function's
     ``BASH_FUNC_f%%``): ``shell`` format leaves them out."""
-    return [name for name in names if not _SHELL_NAME.fullmatch(name)]
+    return [name for name in names if not is_shell_name(name)]
 
 
 def to_shell(variables: Mapping[str, str]) -> str:
@@ -41,7 +46,7 @@ def to_shell(variables: Mapping[str, str]) -> str:
     variables whose names a shell cannot assign are left out."""
     lines = []
     for name, value in variables.items():
-        if not _SHELL_NAME.fullmatch(name):
+        if not is_shell_name(name):
             continue
         quoted = "'" + value.replace("'", "'\\''") + "'"
         lines.append(f"export {name}={quoted}\n")
