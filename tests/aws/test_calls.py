@@ -5,6 +5,7 @@ the provider."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 import envsecrets
 import envsecrets_aws
 from tests.aws.conftest import deny
-from tests.support.proxy import LoopbackProxy
+from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
 
 Make = Callable[..., envsecrets.Resolver]
 
@@ -118,20 +119,25 @@ def test_fallback_when_batch_is_denied(
 ) -> None:
     names = [unique(f"deny/{i}") for i in range(count)]
     seed(sm, names)
-    proxy = make_proxy(rule=deny("BatchGetSecretValue"))
+    chunks = -(-count // 20)
+    # The denials wait until every chunk's batch call has arrived: the chunks
+    # start together, and none may learn of the denial before the others
+    # sent theirs (a chunk that starts after a denial skips the batch).
+    arrived = threading.Barrier(chunks, timeout=30)
+    denied = deny("BatchGetSecretValue")
+
+    def deny_together(request: SeenRequest) -> CannedResponse | None:
+        answer: CannedResponse | None = denied(request)
+        if answer is not None:
+            arrived.wait()
+        return answer
+
+    proxy = make_proxy(rule=deny_together)
     resolver = make_resolver(through(proxy, environ))
     assert resolver.resolve(env_for(names)) == expected(names)
-    # Each chunk of the first resolution tries the batch at most once: the
-    # chunks start together, and one that starts after another chunk was
-    # denied skips the batch (which chunk wins is up to the scheduler, so
-    # the count is a bound, not a number). Then one Get per secret.
-    chunks = -(-count // 20)
-    operations = proxy.operations()
-    assert 1 <= operations["BatchGetSecretValue"] <= chunks
-    assert operations == {
-        "BatchGetSecretValue": operations["BatchGetSecretValue"],
-        "GetSecretValue": count,
-    }
+    # Each chunk of the first resolution tries the batch once (concurrently,
+    # so no extra round trip when it is allowed); then one Get per secret.
+    assert proxy.operations() == {"BatchGetSecretValue": chunks, "GetSecretValue": count}
 
     proxy.reset()
     assert resolver.resolve(env_for(names)) == expected(names)
