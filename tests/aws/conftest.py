@@ -19,6 +19,7 @@ import pytest
 
 import envsecrets
 import envsecrets_aws
+from envsecrets.logs import RedactingFilter
 from tests.support.moto_server import moto_environ, moto_server
 from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
 
@@ -191,6 +192,9 @@ def assert_no_leak(secret: str, error: BaseException, caplog: pytest.LogCaptureF
 
 def capture(caplog: pytest.LogCaptureFixture) -> None:
     """Capture every logger at DEBUG from now on (botocore dumps bodies at
-    that level). Call it after seeding: the seeding client logs values."""
+    that level), through envsecrets' redaction as a library user attaches
+    it to a handler of their own. Call it after seeding: the seeding client
+    logs values."""
     caplog.clear()
     caplog.set_level(logging.DEBUG)
+    caplog.handler.addFilter(RedactingFilter())

@@ -36,18 +36,21 @@ def environ(moto_url: str, config_file: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _keep_sessions() -> Iterator[None]:
-    before = dict(aws_provider._SESSIONS)
+def _drop_sessions() -> Iterator[None]:
     yield
-    aws_provider._SESSIONS.clear()
-    aws_provider._SESSIONS.update(before)
+    # This module's sessions (one per config file) are not kept for later tests.
+    aws_provider._botocore_session.cache_clear()
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> Iterator[None]:
-    aws_provider._CLIENTS.clear()
+    aws_provider._client_for.cache_clear()
     yield
-    aws_provider._CLIENTS.clear()
+    aws_provider._client_for.cache_clear()
+
+
+def cached_clients() -> int:
+    return aws_provider._client_for.cache_info().currsize
 
 
 def client_of(resolver: envsecrets.Resolver) -> Any:
@@ -70,9 +73,12 @@ def test_settings_are_hashable_and_keep_credentials_out_of_repr(environ: dict[st
     provider = envsecrets_aws.AWSProvider({**environ, "AWS_SECRET_ACCESS_KEY": secret})
     try:
         provider._get_client()
-        assert len(aws_provider._CLIENTS) == 1
-        assert secret not in repr(aws_provider._CLIENTS)
-        assert secret not in repr(list(aws_provider._CLIENTS))
+        assert cached_clients() == 1
+        # The cache key is the Settings: its repr, the cache's and the
+        # provider's show no credential.
+        assert secret not in repr(settings)
+        assert secret not in repr(aws_provider._client_for.cache_info())
+        assert secret not in repr(provider)
     finally:
         provider.close()
 
@@ -86,7 +92,7 @@ def test_two_resolvers_with_the_same_environ_share_one_client(
     assert second.resolve(env) == {"USER": "alice"}
     assert first.provider("aws") is not second.provider("aws")
     assert client_of(first) is client_of(second)
-    assert len(aws_provider._CLIENTS) == 1
+    assert cached_clients() == 1
 
 
 @pytest.mark.parametrize(
@@ -110,7 +116,7 @@ def test_other_settings_get_another_client(
     other = client_of(make_resolver({**environ, **change}))
     assert other is not base
     assert client_of(make_resolver(dict(environ))) is base
-    assert len(aws_provider._CLIENTS) == 2
+    assert cached_clients() == 2
     if "AWS_REGION" in change:
         assert (base.meta.region_name, other.meta.region_name) == ("us-east-1", "eu-west-1")
     if "AWS_ENDPOINT_URL" in change:
@@ -151,29 +157,32 @@ def test_closing_one_resolver_leaves_the_shared_client_to_another(
 def test_least_recently_used_client_is_evicted_not_closed(
     environ: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(aws_provider, "MAX_CLIENTS", 2)
-    regions = ["us-east-1", "us-west-2", "eu-west-1"]
-    providers = [
-        envsecrets_aws.AWSProvider({**environ, "AWS_REGION": region}) for region in regions
-    ]
+    limit = aws_provider.MAX_CLIENTS
+    regions = [f"us-test-{index}" for index in range(limit + 1)]
+
+    def provider_in(region: str) -> envsecrets_aws.AWSProvider:
+        return envsecrets_aws.AWSProvider({**environ, "AWS_REGION": region})
+
+    providers = [provider_in(region) for region in regions]
     try:
-        first, second = providers[0]._get_client(), providers[1]._get_client()
+        clients = [provider._get_client() for provider in providers[:limit]]
+        first, second, third = clients[:3]
+        assert cached_clients() == limit
         closed: list[bool] = []
         monkeypatch.setattr(second, "close", lambda: closed.append(True))
         # Use the first again: the second is now the least recently used.
-        assert (
-            envsecrets_aws.AWSProvider({**environ, "AWS_REGION": "us-east-1"})._get_client()
-            is first
-        )
-        providers[2]._get_client()
-        assert len(aws_provider._CLIENTS) == 2
+        assert provider_in(regions[0])._get_client() is first
+        providers[limit]._get_client()
+        assert cached_clients() == limit
         assert closed == []  # evicted, not closed: providers[1] still holds it
         assert providers[1]._get_client() is second
-        again = envsecrets_aws.AWSProvider({**environ, "AWS_REGION": "us-west-2"})
+        again = provider_in(regions[1])
         assert again._get_client() is not second
-        # That evicted the first, now the least recently used.
-        assert [key.region for key, _ in aws_provider._CLIENTS] == ["eu-west-1", "us-west-2"]
-        assert envsecrets_aws.AWSProvider(dict(environ))._get_client() is not first
+        # That evicted the third, now the least recently used; the first,
+        # used since, is kept.
+        assert cached_clients() == limit
+        assert provider_in(regions[0])._get_client() is first
+        assert provider_in(regions[2])._get_client() is not third
     finally:
         for provider in providers:
             provider.close()

@@ -19,6 +19,7 @@ import pytest
 
 from envsecrets import values
 from envsecrets.errors import DocumentError, ResolutionError
+from envsecrets.logs import RedactingFilter
 from envsecrets.provider import Document
 
 _T = TypeVar("_T")
@@ -192,8 +193,12 @@ def raised_by(function: Callable[[_T], object], argument: _T) -> BaseException |
 
 
 class _Collector(logging.Handler):
+    """Keeps every record as the handler of the command line would print
+    it: through the redaction providers register (:mod:`envsecrets.logs`)."""
+
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
+        self.addFilter(RedactingFilter())
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -218,7 +223,7 @@ def _restrictive(logger: logging.Logger) -> bool:
 
 def capture_logs(action: Callable[[], _T]) -> tuple[_T, list[logging.LogRecord]]:
     """Run *action* with every logger at DEBUG; return its result and every
-    record logged meanwhile.
+    record logged meanwhile, redacted as envsecrets' own handler redacts.
 
     Loggers that set their own level, stop propagation or were disabled
     are opened up for the time of the action. A logger first configured

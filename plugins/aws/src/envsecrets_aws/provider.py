@@ -14,12 +14,12 @@ this path (docs/providers/aws.md), for nothing this provider uses.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import envsecrets
 from envsecrets import DocumentError, ProviderError
@@ -49,9 +49,6 @@ _NAME_PREFIX = re.compile(r"[A-Za-z0-9/_+=.@-]{0,512}")
 #: HTTP connections kept per client: the core runs up to 64 fetches of one
 #: prefix at once (batches, or single GetSecretValue calls when denied).
 MAX_POOL_CONNECTIONS = 64
-
-#: Clients kept for reuse by later providers, one per distinct Settings.
-MAX_CLIENTS = 8
 
 
 class AWSProvider(envsecrets.Provider):
@@ -311,57 +308,39 @@ def _document(entry: Mapping[str, Any], secret: SecretRef) -> FetchResult:
     return ProviderError(f"{errors.SERVICE} returned no value for {secret.describe()}")
 
 
-#: botocore sessions by configuration source, shared by every provider in the
-#: process: building a session's loaders and models costs ~75 ms of CPU, a
-#: client from a warm session ~4-8 ms. Credentials are never stored in them:
-#: they go to each client.
-_SESSIONS: OrderedDict[tuple[str | None, str | None, str | None, bool], Any] = OrderedDict()
-#: Sessions kept, least recently used dropped first: each holds ~28,000
-#: objects (models, loaders), and an agent may see many config files.
+#: botocore sessions are not thread-safe: sessions and clients are built one
+#: at a time, under this lock (which also makes each build happen once).
+_BUILD_LOCK = threading.Lock()
+
+#: Secrets Manager clients kept for reuse, least recently used dropped first.
+MAX_CLIENTS = 8
+#: botocore sessions kept, least recently used dropped first: each holds
+#: ~28,000 objects (models, loaders), and an agent may see many config files.
 MAX_SESSIONS = 8
-#: botocore sessions are not thread-safe: build clients one at a time. Also
-#: guards _CLIENTS.
-_SESSIONS_LOCK = threading.Lock()
-
-#: Secrets Manager clients shared by every provider in the process, least
-#: recently used first, at most MAX_CLIENTS: building one costs ~8 ms of CPU
-#: even from a warm session, and a long-lived agent builds a resolver per
-#: session it opens, which then also reuses the kept-alive connections.
-#: The key is the complete Settings (every field shapes the client: region,
-#: endpoint, credentials, files, CA bundle, timeouts, attempts), plus whether
-#: an endpoint that only os.environ names is ignored. Settings keeps the
-#: credentials out of its repr. botocore clients are thread-safe; an evicted
-#: client is dropped, not closed, since a provider may still be using it
-#: (urllib3 closes its connections when it is collected).
-_CLIENTS: OrderedDict[tuple[Settings, bool], SecretsManagerClient] = OrderedDict()
-
-_K = TypeVar("_K")
-_V = TypeVar("_V")
 
 
 def _shared_client(settings: Settings) -> SecretsManagerClient:
     """The process-wide client for *settings*, built on first use."""
-    ignore_endpoints = _ignore_endpoints(settings)
-    key = (settings, ignore_endpoints)
-    with _SESSIONS_LOCK:
-        return _cached(
-            _CLIENTS, key, lambda: _build_client(settings, ignore_endpoints), MAX_CLIENTS
-        )
+    with _BUILD_LOCK:
+        return _client_for(settings, _ignore_endpoints(settings))
 
 
-def _cached(cache: OrderedDict[_K, _V], key: _K, build: Callable[[], _V], limit: int) -> _V:
-    """``cache[key]``, built by *build* on a miss; past *limit* entries the
-    least recently used is dropped. Call with _SESSIONS_LOCK held."""
-    value = cache.get(key)
-    if value is not None:
-        cache.move_to_end(key)
-        return value
-    value = build()
-    if limit > 0:
-        cache[key] = value
-        while len(cache) > limit:
-            cache.popitem(last=False)
-    return value
+@functools.lru_cache(maxsize=MAX_CLIENTS)
+def _client_for(settings: Settings, ignore_endpoints: bool) -> SecretsManagerClient:
+    """Secrets Manager clients shared by every provider in the process:
+    building one costs ~8 ms of CPU even from a warm session, and a
+    long-lived agent builds a resolver per session it opens, which then
+    also reuses the kept-alive connections.
+
+    The key is the complete Settings (every field shapes the client:
+    region, endpoint, credentials, files, CA bundle, timeouts, attempts;
+    its repr hides the credentials), plus whether an endpoint that only
+    os.environ names is ignored. botocore clients are thread-safe; an
+    evicted client is dropped, not closed, since a provider may still be
+    using it (urllib3 closes its connections when it is collected). A
+    failed build raises and is not kept. Call with _BUILD_LOCK held.
+    """
+    return _build_client(settings, ignore_endpoints)
 
 
 def _ignore_endpoints(settings: Settings) -> bool:
@@ -370,20 +349,24 @@ def _ignore_endpoints(settings: Settings) -> bool:
     return not settings.endpoint_url and _os_endpoint_set()
 
 
-def _botocore_session(settings: Settings, ignore_endpoints: bool) -> Any:
-    """The session for *settings*; call with _SESSIONS_LOCK held."""
-    key = (settings.config_file, settings.credentials_file, settings.profile, ignore_endpoints)
-    return _cached(_SESSIONS, key, lambda: _new_session(settings, ignore_endpoints), MAX_SESSIONS)
-
-
-def _new_session(settings: Settings, ignore_endpoints: bool) -> Any:
+@functools.lru_cache(maxsize=MAX_SESSIONS)
+def _botocore_session(
+    config_file: str | None,
+    credentials_file: str | None,
+    profile: str | None,
+    ignore_endpoints: bool,
+) -> Any:
+    """The botocore session for one configuration source, shared by every
+    client: building its loaders and models costs ~75 ms of CPU, a client
+    from a warm session ~4-8 ms. Credentials are never stored in it: they
+    go to each client. Call with _BUILD_LOCK held."""
     import botocore.session
 
-    session = botocore.session.Session(profile=settings.profile)
-    if settings.config_file:
-        session.set_config_variable("config_file", settings.config_file)
-    if settings.credentials_file:
-        session.set_config_variable("credentials_file", settings.credentials_file)
+    session = botocore.session.Session(profile=profile)
+    if config_file:
+        session.set_config_variable("config_file", config_file)
+    if credentials_file:
+        session.set_config_variable("credentials_file", credentials_file)
     if ignore_endpoints:
         session.set_config_variable("ignore_configured_endpoint_urls", True)
     # Nothing here reads a timestamp (CreatedDate), and botocore's parser
@@ -399,12 +382,11 @@ def _raw_timestamp(value: object) -> object:
 
 def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerClient:
     """Build the Secrets Manager client (the first and only botocore import);
-    call with _SESSIONS_LOCK held."""
+    call with _BUILD_LOCK held."""
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
-    redact.remember((settings.access_key_id, settings.secret_access_key, settings.session_token))
-    redact.install()
+    redact.install((settings.access_key_id, settings.secret_access_key, settings.session_token))
     config = Config(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
@@ -414,7 +396,9 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
         user_agent_extra="envsecrets-aws",
     )
     try:
-        session = _botocore_session(settings, ignore_endpoints)
+        session = _botocore_session(
+            settings.config_file, settings.credentials_file, settings.profile, ignore_endpoints
+        )
         # Only the profile's own region, not botocore's environment lookup:
         # the agent's environment is self.environ, not os.environ.
         region = settings.region or session.get_scoped_config().get("region")
@@ -438,8 +422,6 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
         )
     except (BotoCoreError, ValueError) as error:
         raise errors.config_error(error, settings) from None
-    # Loggers of modules botocore imported while building the client.
-    redact.install()
     log.debug("Secrets Manager client built; one call lasts %.0f s at most", settings.longest_call)
     return client
 
