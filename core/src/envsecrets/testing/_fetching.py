@@ -28,6 +28,7 @@ from envsecrets.testing._support import (
     record_texts,
     same_document,
     secret_texts,
+    threads_started,
 )
 
 
@@ -114,20 +115,20 @@ class FetchChecks(ContractBase):
         names = [*contract_secrets, missing_name]
         size = contract_provider.max_batch if contract_provider.max_batch > 1 else len(names)
         answers: dict[str, object] = {}
-        before = {thread.ident for thread in threading.enumerate()}
-        for start in range(0, len(names), size):
-            chunk = names[start : start + size]
-            result = contract_provider.fetch_many(chunk)
-            assert isinstance(result, Mapping)
-            assert set(result) <= set(chunk), (
-                "fetch_many must answer only names it is given (it may leave some "
-                "out: the core fetches those with fetch)"
-            )
-            answers.update(result)
-        started = {thread.ident for thread in threading.enumerate()} - before
+        with threads_started() as started:
+            for start in range(0, len(names), size):
+                chunk = names[start : start + size]
+                result = contract_provider.fetch_many(chunk)
+                assert isinstance(result, Mapping)
+                assert set(result) <= set(chunk), (
+                    "fetch_many must answer only names it is given (it may leave some "
+                    "out: the core fetches those with fetch)"
+                )
+                answers.update(result)
         assert not started, (
-            "fetch_many left threads running: providers start no threads, the core "
-            "owns all concurrency (leave names out and the core fetches them)"
+            f"fetch_many started threads ({', '.join(started)}): providers start no "
+            "threads, the core owns all concurrency (leave names out and the core "
+            "fetches them)"
         )
         for name in contract_secrets:
             if name not in answers:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import os
 import subprocess
 import sys
+import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -262,6 +264,29 @@ def _capture_once(action: Callable[[], _T]) -> tuple[_T, list[logging.LogRecord]
             logger.setLevel(level)
             logger.disabled = disabled
         logging.disable(disabled_level)
+
+
+# -- threads --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def threads_started() -> Iterator[list[str]]:
+    """Yield the names of the threads started *by the calling thread* inside
+    the block. Threads that others start meanwhile (an in-process test
+    server answering each connection on a thread of its own) do not count.
+    """
+    caller = threading.current_thread()
+    started: list[str] = []
+    original = threading.Thread.start
+
+    def start(thread: threading.Thread) -> None:
+        if threading.current_thread() is caller:
+            started.append(thread.name)
+        original(thread)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(threading.Thread, "start", start)
+        yield started
 
 
 # -- modules and distributions -------------------------------------------------
