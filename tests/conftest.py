@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# The provider contract kit is opt-in, as for any third-party suite: loaded
+# here, in the top-level conftest, pytest rewrites its assertions.
+pytest_plugins = ["envsecrets.testing"]
+
 #: A value that must never appear in an error, a log line or a repr.
 SENTINEL = "SENTINEL-7d1f3c9a-never-print-me"
 

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from tests.contract.test_contract_kit import SUBSESSION_OPTIONS, Run
+from tests.contract.test_contract_kit import OPT_IN, SUBSESSION_OPTIONS, Run
 
 pytest_plugins = ["pytester"]
 
@@ -172,5 +172,6 @@ def test_the_contract_is_not_collected_on_its_own(pytester: pytest.Pytester) -> 
             __test__ = False
         """
     )
+    pytester.makeconftest(OPT_IN)
     result = pytester.runpytest(*SUBSESSION_OPTIONS)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED

@@ -8,6 +8,7 @@ tests failed.
 from __future__ import annotations
 
 import textwrap
+from importlib import metadata
 
 import pytest
 
@@ -87,6 +88,9 @@ class TestCandidate(ProviderContract):
 # Plugins the sub-sessions do not need; hypothesis alone costs a second each.
 SUBSESSION_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:benchmark")
 
+#: The top-level conftest.py of a provider's suite: the kit is opt-in.
+OPT_IN = 'pytest_plugins = ["envsecrets.testing"]\n'
+
 ALL_TESTS = {
     "test_prefix_matches_the_grammar",
     "test_description_is_one_line",
@@ -135,6 +139,7 @@ class Run:
     """The outcome of one contract sub-session."""
 
     def __init__(self, pytester: pytest.Pytester) -> None:
+        pytester.makeconftest(OPT_IN)  # as a provider's suite does
         recorder = pytester.inline_run(*SUBSESSION_OPTIONS)
         self.outcomes: dict[str, str] = {}
         self.reports: dict[str, str] = {}
@@ -485,6 +490,7 @@ def test_the_base_class_and_abstract_subclasses_are_not_collected(
             __test__ = False
         """
     )
+    pytester.makeconftest(OPT_IN)
     result = pytester.runpytest(*SUBSESSION_OPTIONS)
     assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
@@ -507,13 +513,41 @@ def test_forgetting_contract_secrets_says_what_to_do(pytester: pytest.Pytester) 
     assert "test_prefix_matches_the_grammar" in run.passed
 
 
-def test_the_kit_is_a_registered_pytest_plugin(pytestconfig: pytest.Config) -> None:
+def test_the_kit_is_loaded_here_by_the_top_level_conftest(pytestconfig: pytest.Config) -> None:
     import envsecrets.testing
 
-    assert pytestconfig.pluginmanager.get_plugin("envsecrets") is envsecrets.testing
+    assert pytestconfig.pluginmanager.get_plugin("envsecrets.testing") is envsecrets.testing
+
+
+def test_installing_envsecrets_loads_no_kit_into_other_suites(pytester: pytest.Pytester) -> None:
+    assert not [
+        entry_point
+        for entry_point in metadata.distribution("envsecrets").entry_points
+        if entry_point.group == "pytest11"
+    ], "a pytest11 entry point would load the kit into every project's tests"
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        def test_no_kit(request):
+            plugins = request.config.pluginmanager.list_name_plugin()
+            assert not [name for name, _ in plugins if str(name).startswith("envsecrets")]
+            assert "envsecrets.testing" not in sys.modules
+        """
+    )
+    # A fresh interpreter with every installed pytest plugin: this session
+    # has imported the kit already.
+    pytester.runpytest_subprocess(*SUBSESSION_OPTIONS).assert_outcomes(passed=1)
+    # The control: the opt-in line loads it.
+    pytester.makeconftest(OPT_IN)
+    result = pytester.runpytest_subprocess(*SUBSESSION_OPTIONS)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*envsecrets.testing*"])
 
 
 def test_the_kit_adds_nothing_to_unrelated_suites(pytester: pytest.Pytester) -> None:
+    # Even where it is loaded, it adds no fixture and no test.
+    pytester.makeconftest(OPT_IN)
     pytester.makepyfile(test_plain="def test_plain():\n    assert True\n")
     result = pytester.runpytest(*SUBSESSION_OPTIONS, "--fixtures")
     assert "contract_" not in result.stdout.str()

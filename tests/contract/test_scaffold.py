@@ -46,8 +46,11 @@ def test_writes_a_complete_distribution(tmp_path: Path) -> None:
         "pyproject.toml",
         "src/envsecrets_cloud2/__init__.py",
         "src/envsecrets_cloud2/py.typed",
+        "tests/conftest.py",
         "tests/test_contract.py",
     ]
+    # The contract kit is opt-in: the generated suite loads it itself.
+    assert 'pytest_plugins = ["envsecrets.testing"]' in (root / "tests/conftest.py").read_text()
     project = tomllib.loads((root / "pyproject.toml").read_text())
     assert project["project"]["name"] == "envsecrets-cloud2"
     assert project["project"]["entry-points"]["envsecrets"] == {"cloud2": "envsecrets_cloud2"}

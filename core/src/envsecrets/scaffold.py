@@ -131,6 +131,17 @@ def envsecrets_providers() -> Sequence[type[envsecrets.Provider]]:
     return [@CLASS@]
 '''
 
+_CONFTEST = '''\
+"""Test configuration: load the envsecrets provider contract kit.
+
+The kit is an opt-in pytest plugin. Loaded here, in the top-level conftest,
+pytest rewrites its assertions, so that a failing contract check shows the
+values it compared.
+"""
+
+pytest_plugins = ["envsecrets.testing"]
+'''
+
 _TESTS = '''\
 """The envsecrets provider contract, run against the _@NAME@ provider."""
 
@@ -215,7 +226,8 @@ Replace the stand-in backend with yours in `src/envsecrets_@NAME@/__init__.py`
     pytest
 
 `tests/test_contract.py` runs the envsecrets provider contract
-(`envsecrets.testing.ProviderContract`) against the provider.
+(`envsecrets.testing.ProviderContract`) against the provider; the kit is
+loaded by `pytest_plugins = ["envsecrets.testing"]` in `tests/conftest.py`.
 """
 
 
@@ -253,6 +265,7 @@ def write_provider(name: str, directory: Path) -> Path:
         "README.md": _README,
         f"src/envsecrets_{name}/__init__.py": _MODULE,
         f"src/envsecrets_{name}/py.typed": "",
+        "tests/conftest.py": _CONFTEST,
         "tests/test_contract.py": _TESTS,
     }
     root.mkdir(parents=True)  # fails if another process created it meanwhile

@@ -1,9 +1,15 @@
 """The provider contract: test classes every plugin runs against its backend.
 
-Loaded by pytest through the ``pytest11`` entry point of the envsecrets
-distribution. A provider author subclasses :class:`ProviderContract`, names
-the provider class and seeds a few secrets; the inherited tests check every
-promise the core relies on::
+An opt-in pytest plugin: a provider's test suite loads it in its top-level
+``conftest.py`` (so that pytest rewrites the kit's assertions into readable
+failures), as tox's own ``tox.pytest`` is loaded::
+
+    pytest_plugins = ["envsecrets.testing"]
+
+Installing envsecrets loads nothing into other projects' test sessions. A
+provider author subclasses :class:`ProviderContract`, names the provider
+class and seeds a few secrets; the inherited tests check every promise the
+core relies on::
 
     from envsecrets.testing import ProviderContract
 
@@ -22,10 +28,9 @@ promise the core relies on::
 A plugin that adds commands subclasses :class:`CommandsContract` the same
 way.
 
-pytest loads this package in every session of an environment where
-envsecrets is installed, so it defines no test and no module-level fixture:
-nothing leaks into unrelated suites. Its imports are the standard library,
-pytest and the envsecrets package.
+The package defines no test and no module-level fixture: loading it adds
+nothing to a suite but the classes it subclasses. Its imports are the
+standard library, pytest and the envsecrets package.
 """
 
 from __future__ import annotations
