@@ -517,6 +517,8 @@ def test_the_kit_is_loaded_here_by_the_top_level_conftest(pytestconfig: pytest.C
     import envsecrets.testing
 
     assert pytestconfig.pluginmanager.get_plugin("envsecrets.testing") is envsecrets.testing
+    # Which is why it is loaded as a plugin: pytest rewrote its assertions.
+    assert "@py_builtins" in vars(envsecrets.testing._fetching)
 
 
 def test_installing_envsecrets_loads_no_kit_into_other_suites(pytester: pytest.Pytester) -> None:

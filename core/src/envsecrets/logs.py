@@ -5,10 +5,10 @@ stderr, carrying a :class:`RedactingFilter`. Providers register what must
 never be printed (credential values, header patterns, whole answer bodies)
 with :func:`redact_values`, :func:`redact_pattern` and :func:`add_redaction`.
 
-The filter sits on the *handler*, not on the SDK's loggers: a logger filter
-sees only the records of that one logger, so a ``botocore.*`` logger created
-later would escape it, while every record that reaches the handler passes
-its filters. Registrations are process-wide: they apply to every
+The filter sits on the *handler*, not on the SDK's loggers: a logger's
+filter sees only the records of that one logger, so a ``botocore.*`` logger
+created later would escape it, while every record that reaches the handler
+passes its filters. Registrations are process-wide: they apply to every
 :class:`RedactingFilter`, those made before and after.
 
 A program that uses envsecrets as a library and prints logs through its own
@@ -21,7 +21,8 @@ handlers attaches the filter itself::
     handler.addFilter(envsecrets.logs.RedactingFilter())
     logging.basicConfig(level=logging.DEBUG, handlers=[handler])
 
-Standard library only: this module is on ``envsecrets run``'s start-up path.
+Standard library only, and no dataclass: this module is on the start-up
+path of ``envsecrets run``.
 """
 
 from __future__ import annotations
@@ -30,8 +31,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, TextIO
 
 __all__ = [
@@ -55,16 +55,16 @@ MAX_VALUES = 256
 SHORT_FORMAT = "envsecrets: %(message)s"
 LONG_FORMAT = "envsecrets: %(levelname)s %(name)s: %(message)s"
 
-#: A rule rewrites the text of a record (message, traceback or stack).
-Rule = Callable[[str], str]
 
+class _Rule:
+    """A rewrite for the records of *loggers* and their children (of every
+    logger when empty)."""
 
-@dataclass(frozen=True)
-class _Scoped:
-    """A rule for the records of *loggers* and their children (all if empty)."""
+    __slots__ = ("apply", "loggers")
 
-    loggers: tuple[str, ...]
-    rule: Callable[[Any], Any]
+    def __init__(self, loggers: tuple[str, ...], apply: Callable[[Any], Any]) -> None:
+        self.loggers = loggers
+        self.apply = apply
 
     def applies(self, name: str) -> bool:
         return not self.loggers or any(
@@ -72,56 +72,29 @@ class _Scoped:
         )
 
 
-@dataclass(frozen=True)
-class _Substitute:
-    """Replace the ``secret`` group of each match (the whole match without one)."""
-
-    pattern: re.Pattern[str]
-    replacement: str
-
-    def __call__(self, text: str) -> str:
-        return self.pattern.sub(self._replace, text)
-
-    def _replace(self, match: re.Match[str]) -> str:
-        if "secret" not in self.pattern.groupindex:
-            return self.replacement
-        start, end = match.span("secret")
-        whole = match.string
-        return whole[match.start() : start] + self.replacement + whole[end : match.end()]
-
-
-@dataclass(frozen=True)
-class _Whole:
-    """Replace a whole log argument in which the pattern is found."""
-
-    pattern: re.Pattern[str]
-    replacement: str
-
-    def __call__(self, value: object) -> object:
-        if isinstance(value, (bytes, bytearray)):
-            text = bytes(value).decode("utf-8", "replace")
-        else:
-            text = value if isinstance(value, str) else str(value)
-        return self.replacement if self.pattern.search(text) else value
-
-
-@dataclass(frozen=True)
 class _Registry:
-    """One immutable snapshot, swapped whole: the filter reads it unlocked."""
+    """One snapshot of the registrations, replaced whole (never changed), so
+    that the filter reads a consistent one without taking the lock."""
 
-    values: tuple[tuple[str, str], ...] = ()
-    rules: tuple[_Scoped, ...] = ()
-    arguments: tuple[_Scoped, ...] = ()
+    __slots__ = ("arguments", "rules", "values")
+
+    def __init__(
+        self,
+        values: tuple[tuple[str, str], ...] = (),
+        rules: tuple[_Rule, ...] = (),
+        arguments: tuple[_Rule, ...] = (),
+    ) -> None:
+        self.values = values  # (value, replacement), oldest first
+        self.rules = rules  # rewrite the formatted text
+        self.arguments = arguments  # replace a whole argument
 
 
 class _State:
-    """Process-wide registrations: ``registry`` is replaced whole under
-    ``lock``, so that the filter reads one consistent snapshot without it."""
-
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.registry = _Registry()
         self.values: dict[str, str] = {}
+        self.keys: set[Hashable] = set()  # the rules registered, each once
         self.handler: logging.Handler | None = None
 
 
@@ -129,11 +102,11 @@ _state = _State()
 
 
 def redact_values(values: Iterable[str | None], *, replacement: str = REDACTED) -> None:
-    """Replace each of *values* wherever it appears in a record, from now on.
+    """Replace each of *values* wherever it appears in a record of any
+    logger, from now on: for the credentials a provider read (tokens, keys).
 
-    For credentials a provider read (tokens, keys). Empty values and values
-    shorter than :data:`MIN_VALUE_LENGTH` are ignored; the
-    :data:`MAX_VALUES` most recent are kept.
+    Empty values and values shorter than :data:`MIN_VALUE_LENGTH` are
+    ignored; the :data:`MAX_VALUES` most recent are kept.
     """
     with _state.lock:
         known = _state.values
@@ -143,7 +116,8 @@ def redact_values(values: Iterable[str | None], *, replacement: str = REDACTED) 
                 known[value] = replacement
         for oldest in list(known)[: max(0, len(known) - MAX_VALUES)]:
             del known[oldest]
-        _state.registry = replace(_state.registry, values=tuple(known.items()))
+        current = _state.registry
+        _state.registry = _Registry(tuple(known.items()), current.rules, current.arguments)
 
 
 def redact_pattern(
@@ -153,57 +127,99 @@ def redact_pattern(
     replacement: str = REDACTED,
     whole: bool = False,
 ) -> None:
-    """Redact what *pattern* matches in the records of *loggers* (and their
-    children, present and future; every logger when empty).
+    """Redact what *pattern* matches in the records of *loggers* and of
+    their children, present and future (of every logger when empty).
 
-    By default the match's group named ``secret``, or the whole match
-    without one, is replaced: ``(?i)x-amz-security-token:\\s*(?P<secret>\\S+)``
-    keeps the header's name. With *whole*, each argument of the record in
-    which the pattern is found is replaced entirely (the message itself
-    when the record has no arguments): for answer bodies that may hold a
-    value anywhere. Registering the same rule twice has no further effect.
+    The match's group named ``secret`` is replaced (the whole match when
+    there is none): ``(?i)x-amz-security-token:\\s*(?P<secret>\\S+)`` keeps
+    the header's name. With *whole*, each argument of the record in which
+    the pattern is found is replaced entirely (the message itself when the
+    record has no arguments): for answer bodies that may hold a value
+    anywhere. Registering the same rule again has no effect.
     """
     compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+    names = tuple(loggers)
+    key = (compiled, replacement, whole, names)
     if whole:
-        _register(_Scoped(tuple(loggers), _Whole(compiled, replacement)), arguments=True)
+        _register(key, _Rule(names, _whole_argument(compiled, replacement)), arguments=True)
     else:
-        _register(_Scoped(tuple(loggers), _Substitute(compiled, replacement)), arguments=False)
+        _register(key, _Rule(names, _substitute(compiled, replacement)), arguments=False)
 
 
-def add_redaction(rule: Rule, *, loggers: Iterable[str] = ()) -> None:
-    """Rewrite the text of each record of *loggers* with *rule* (text in,
-    text out), after the patterns and before the values; for what a pattern
-    cannot say. *rule* runs on the logging thread and must not log."""
-    _register(_Scoped(tuple(loggers), rule), arguments=False)
+def add_redaction(rule: Callable[[str], str], *, loggers: Iterable[str] = ()) -> None:
+    """Rewrite the text of each record of *loggers* (and their children; of
+    every logger when empty) with *rule*, text in, text out: for what a
+    pattern cannot say. It runs after the patterns, before the values, on
+    the thread that logs, and must not log. Registering it again has no
+    effect."""
+    names = tuple(loggers)
+    _register((rule, names), _Rule(names, rule), arguments=False)
 
 
-def _register(scoped: _Scoped, *, arguments: bool) -> None:
+def _register(key: Hashable, rule: _Rule, *, arguments: bool) -> None:
     with _state.lock:
-        registry = _state.registry
-        if arguments and scoped not in registry.arguments:
-            _state.registry = replace(registry, arguments=(*registry.arguments, scoped))
-        elif not arguments and scoped not in registry.rules:
-            _state.registry = replace(registry, rules=(*registry.rules, scoped))
+        if key in _state.keys:
+            return
+        _state.keys.add(key)
+        current = _state.registry
+        if arguments:
+            _state.registry = _Registry(current.values, current.rules, (*current.arguments, rule))
+        else:
+            _state.registry = _Registry(current.values, (*current.rules, rule), current.arguments)
+
+
+def _substitute(pattern: re.Pattern[str], replacement: str) -> Callable[[str], str]:
+    def replace(match: re.Match[str]) -> str:
+        if "secret" not in pattern.groupindex:
+            return replacement
+        start, end = match.span("secret")
+        text = match.string
+        return text[match.start() : start] + replacement + text[end : match.end()]
+
+    return lambda text: pattern.sub(replace, text)
+
+
+def _whole_argument(pattern: re.Pattern[str], replacement: str) -> Callable[[object], object]:
+    def apply(value: object) -> object:
+        if isinstance(value, (bytes, bytearray)):
+            text = bytes(value).decode("utf-8", "replace")
+        else:
+            text = value if isinstance(value, str) else str(value)
+        return replacement if pattern.search(text) else value
+
+    return apply
 
 
 class RedactingFilter(logging.Filter):
     """Rewrite each record so that nothing registered for redaction remains:
-    the message is formatted, then cleaned; a traceback or stack too.
+    the message is formatted, cleaned and stored without arguments; a
+    traceback and a stack are cleaned too. Every handler that formats the
+    record after this filter prints the clean text.
 
     Attach it to a handler, never to a logger: a logger's filter misses the
-    records of its children. It always lets the record through.
+    records of its children. It lets every record through.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         registry = _state.registry
         name = record.name
-        rules = [scoped.rule for scoped in registry.rules if scoped.applies(name)]
-        arguments = [scoped.rule for scoped in registry.arguments if scoped.applies(name)]
+        rules = [rule.apply for rule in registry.rules if rule.applies(name)]
+        arguments = [rule.apply for rule in registry.arguments if rule.applies(name)]
         if not (rules or arguments or registry.values):
             return True
-        _clean_message(record, rules, arguments, registry.values)
+        args = record.args
+        by_argument = isinstance(args, tuple) and bool(args)
+        if arguments and isinstance(args, tuple) and args:
+            record.args = tuple(_apply(arguments, arg) for arg in args)
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken format string: keep its template, drop the arguments
+            text = str(record.msg)
+        if arguments and not by_argument:
+            text = str(_apply(arguments, text))
+        record.msg, record.args = _clean(text, rules, registry.values), ()
         if record.exc_info and not record.exc_text:
-            # Formatted once here, so that every handler prints the clean text.
+            # Formatted here, once, so that every handler prints the clean text.
             record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = _clean(record.exc_text, rules, registry.values)
@@ -213,26 +229,6 @@ class RedactingFilter(logging.Filter):
 
 
 _FORMATTER = logging.Formatter()
-
-
-def _clean_message(
-    record: logging.LogRecord,
-    rules: list[Callable[[Any], Any]],
-    arguments: list[Callable[[Any], Any]],
-    values: tuple[tuple[str, str], ...],
-) -> None:
-    """Format the message, clean it, and store it with no arguments left."""
-    args = record.args
-    by_argument = isinstance(args, tuple) and bool(args)
-    if arguments and isinstance(args, tuple) and args:
-        record.args = tuple(_apply(arguments, arg) for arg in args)
-    try:
-        text = record.getMessage()
-    except Exception:  # a broken format string: keep its template, drop the arguments
-        text = str(record.msg)
-    if arguments and not by_argument:
-        text = str(_apply(arguments, text))
-    record.msg, record.args = _clean(text, rules, values), ()
 
 
 def _apply(rules: list[Callable[[Any], Any]], value: Any) -> Any:
@@ -258,21 +254,22 @@ def _own(record: logging.LogRecord) -> bool:
 
 
 def configure(verbosity: int, *, stream: TextIO | None = None) -> logging.Handler:
-    """Install the handler of the command line; call again to replace it.
+    """Install the handler of the command line (called again, replace it).
 
-    ``0``: warnings and errors of envsecrets and its ``envsecrets_*`` plugins
-    only. ``1`` (``-v``): every logger at INFO (an SDK's DEBUG dumps stay
-    off). ``2`` and more (``-vv``): every logger at DEBUG, botocore's
-    request and answer dumps included. Messages go to *stream* (stderr),
-    prefixed ``envsecrets:``; Python warnings are routed through logging,
-    so that they too pass the handler's filters.
+    ``0``: the warnings and errors of envsecrets and of its ``envsecrets_*``
+    plugins only. ``1`` (``-v``): every logger at INFO, so an SDK's DEBUG
+    dumps stay off. ``2`` and more (``-vv``): every logger at DEBUG,
+    botocore's request and answer dumps included. Messages go to *stream*
+    (stderr) prefixed ``envsecrets:``, through a :class:`RedactingFilter`.
+    Python warnings are routed into logging, so that they too appear only
+    through this handler.
 
-    :return: the handler, with its :class:`RedactingFilter`.
+    :return: the handler installed on the root logger.
     """
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(logging.Formatter(LONG_FORMAT if verbosity > 0 else SHORT_FORMAT))
     if verbosity <= 0:
-        handler.addFilter(_own)  # first: a dropped record costs no redaction
+        handler.addFilter(_own)  # first: a record dropped costs no redaction
     handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     with _state.lock:
