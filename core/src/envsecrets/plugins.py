@@ -15,32 +15,28 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TypeVar
 
 import pluggy
 
 from envsecrets.commands import Command, CommandInfo
-from envsecrets.errors import PluginError, ProviderNotInstalled
+from envsecrets.errors import PluginError
 from envsecrets.hooks import NAME, ProviderSpec
 from envsecrets.provider import PREFIX_PATTERN, Provider
+from envsecrets.registry import (
+    ALLOW_VARIABLE,
+    DISABLE_VARIABLE,
+    KNOWN_DISTRIBUTIONS,
+    PluginFailure,
+    ProviderInfo,
+    Registry,
+)
+
+# What the plugins registered is in envsecrets.registry; these names stay here.
+__all__ = ["KNOWN_DISTRIBUTIONS", "Registry", "load_registry"]
 
 log = logging.getLogger(__name__)
-
-#: Environment variable listing entry-point names not to load.
-DISABLE_VARIABLE = "ENVSECRETS_DISABLE_PLUGINS"
-#: Environment variable listing the only entry-point names to load (an
-#: allowlist for hardened agents, as ``LLM_LOAD_PLUGINS``).
-ALLOW_VARIABLE = "ENVSECRETS_PLUGINS"
-
-#: First-party distributions, for the install hint of an unknown prefix.
-KNOWN_DISTRIBUTIONS = {
-    "aws": "envsecrets-aws",
-    "vaultkv1": "envsecrets-vault",
-    "vaultkv2": "envsecrets-vault",
-    "envjson": "envsecrets-envjson",
-}
 
 #: The hooks a plugin may implement.
 HOOK_NAMES = frozenset(name for name in vars(ProviderSpec) if name.startswith(f"{NAME}_"))
@@ -48,81 +44,6 @@ HOOK_NAMES = frozenset(name for name in vars(ProviderSpec) if name.startswith(f"
 #: The distribution and version a plugin comes from (``None`` for objects).
 _Origin = tuple["str | None", "str | None"]
 _Record = TypeVar("_Record")
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderInfo:
-    """A provider class and where it came from."""
-
-    prefix: str
-    provider_class: type[Provider]
-    plugin: str
-    distribution: str | None
-    version: str | None
-
-    @property
-    def description(self) -> str:
-        return self.provider_class.description
-
-    @property
-    def origin(self) -> str:
-        if self.distribution is None:
-            return f"plugin {self.plugin!r}"
-        return f"{self.distribution} {self.version or ''}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class PluginFailure:
-    """A plugin that could not be loaded or gave unusable records."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Registry:
-    """The providers (and, when asked for, commands) available, by name."""
-
-    providers: Mapping[str, ProviderInfo]
-    failures: tuple[PluginFailure, ...] = ()
-    #: Prefixes claimed by two plugins, with the message naming both.
-    conflicts: Mapping[str, str] = field(default_factory=dict)
-    disabled: frozenset[str] = frozenset()
-    #: Entry points left out because ``ENVSECRETS_PLUGINS`` does not name them.
-    not_allowed: frozenset[str] = frozenset()
-    commands: Mapping[str, CommandInfo] = field(default_factory=dict)
-
-    def get(self, prefix: str) -> ProviderInfo:
-        """Return the provider serving *prefix*.
-
-        :raise PluginError: when two plugins claim it.
-        :raise ProviderNotInstalled: when none serves it, with an install hint.
-        """
-        if prefix in self.conflicts:
-            raise PluginError(self.conflicts[prefix])
-        if prefix in self.providers:
-            return self.providers[prefix]
-        message = f"no installed provider serves the prefix _{prefix}"
-        if prefix in KNOWN_DISTRIBUTIONS:
-            message += f" (pip install {KNOWN_DISTRIBUTIONS[prefix]})"
-        notes = [
-            f"plugin {name!r} is disabled by {DISABLE_VARIABLE}" for name in sorted(self.disabled)
-        ]
-        notes += [
-            f"plugin {name!r} is not in {ALLOW_VARIABLE}" for name in sorted(self.not_allowed)
-        ]
-        notes += [f"plugin {f.plugin!r} failed to load: {f.reason}" for f in self.failures]
-        raise ProviderNotInstalled("; ".join([message, *notes]))
-
-    def credentials(self) -> frozenset[str]:
-        """The credential patterns every installed provider declares."""
-        return frozenset().union(*(i.provider_class.credentials for i in self.providers.values()))
-
-    def settings(self) -> frozenset[str]:
-        """The setting patterns every installed provider declares."""
-        return frozenset().union(*(i.provider_class.settings for i in self.providers.values()))
 
 
 def load_registry(
