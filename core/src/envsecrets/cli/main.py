@@ -84,15 +84,18 @@ def build_parser(commands: Mapping[str, CommandInfo] | None = None) -> argparse.
 
 def command_word(argv: Sequence[str]) -> str | None:
     """The command word of *argv* as :func:`build_parser`'s parser reads it
-    (the top-level options take no value); ``None`` for none or ``--help``."""
+    (the top-level options take no value); ``None`` for none, or when the
+    top-level help is asked for (``envsecrets --help run``)."""
     parser = _WordParser(prog="envsecrets", add_help=False)
+    parser.add_argument("-h", "--help", action="store_true")
     _add_top_level_options(parser)
     parser.add_argument("command", nargs="?")
     parser.add_argument("arguments", nargs=argparse.REMAINDER)
     try:
-        word: str | None = parser.parse_known_args(argv)[0].command
+        known = parser.parse_known_args(argv)[0]
     except _NoWord:
         return None
+    word: str | None = None if known.help else known.command
     return word
 
 
