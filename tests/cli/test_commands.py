@@ -130,13 +130,13 @@ def test_the_built_in_commands_come_through_the_hook() -> None:
     assert tuple(subcommands.choices) == BUILTIN_COMMANDS
 
 
-@pytest.mark.parametrize("order", [{}, {"tryfirst": True}, {"trylast": True}])
-def test_a_plugin_command_named_like_a_built_in_is_refused(order: dict[str, bool]) -> None:
+@pytest.mark.parametrize(("tryfirst", "trylast"), [(False, False), (True, False), (False, True)])
+def test_a_plugin_command_named_like_a_built_in_is_refused(tryfirst: bool, trylast: bool) -> None:
     def action(args: argparse.Namespace) -> int:
         return 0
 
     class Shadowing:
-        @envsecrets.hookimpl(**order)
+        @envsecrets.hookimpl(tryfirst=tryfirst, trylast=trylast)
         def envsecrets_commands(self) -> list[envsecrets.Command]:
             return [
                 envsecrets.Command("run", "tries to replace run", lambda parser: None, action),
