@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import envsecrets
-from envsecrets.cli import BUILTIN_COMMANDS, build_parser, builtins
+from envsecrets.cli import BUILTIN_COMMANDS, build_parser, builtin
 from envsecrets.cli.main import command_word
 from envsecrets.plugins import load_registry
 from tests.cli.conftest import Runner
@@ -118,11 +118,11 @@ def test_the_allowlist_loads_only_the_named_plugins(cli: Runner, site: Path) -> 
 
 def test_the_built_in_commands_come_through_the_hook() -> None:
     assert BUILTIN_COMMANDS == ("run", "resolve", "check", "get", "ls", "providers", "new-provider")
-    registry = load_registry(environ={}, plugins=[builtins], entry_points=False, commands=True)
+    registry = load_registry(environ={}, plugins=[builtin], entry_points=False, commands=True)
     assert not registry.failures
     assert tuple(registry.commands) == BUILTIN_COMMANDS
     for name, info in registry.commands.items():
-        assert (info.command.name, info.plugin, info.builtin) == (name, builtins.__name__, True)
+        assert (info.command.name, info.plugin, info.builtin) == (name, builtin.__name__, True)
     # The parser is built from those records: one subcommand each, in order.
     (subcommands,) = [
         a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
@@ -143,7 +143,7 @@ def test_a_plugin_command_named_like_a_built_in_is_refused(tryfirst: bool, tryla
                 envsecrets.Command("hello", "say hello", lambda parser: None, action),
             ]
 
-    plugins = [builtins, Shadowing()]
+    plugins = [builtin, Shadowing()]
     registry = load_registry(environ={}, plugins=plugins, entry_points=False, commands=True)
     assert registry.commands["run"].builtin
     assert registry.commands["run"].command.summary != "tries to replace run"

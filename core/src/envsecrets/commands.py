@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from envsecrets.errors import PluginError
 
-#: The plugin name of the core's own commands (:mod:`envsecrets.cli.builtins`).
-BUILTIN_PLUGIN = "envsecrets.cli.builtins"
+#: The plugin name of the core's own commands (:mod:`envsecrets.cli.builtin`).
+BUILTIN_PLUGIN = "envsecrets.cli.builtin"
 
 _COMMAND_NAME = re.compile(r"[a-z][a-z0-9-]*")
 

@@ -2,7 +2,7 @@
 
 Each command module (``run``, ``resolve``, ``check``, ``get``, ``ls``,
 ``providers``, ``new_provider``) defines its :class:`envsecrets.Command`;
-:mod:`~envsecrets.cli.builtins` registers them through the same
+:mod:`~envsecrets.cli.builtin` registers them through the same
 ``envsecrets_commands`` hook as plugin commands, and :mod:`~envsecrets.cli.main`
 builds the parser from those records.
 
@@ -12,7 +12,7 @@ provider setting); 126 the command was found but could not be started; 127
 the command was not found; 130 interrupted.
 """
 
-from envsecrets.cli.builtins import BUILTIN_COMMANDS
+from envsecrets.cli.builtin import BUILTIN_COMMANDS
 from envsecrets.cli.exits import (
     EXIT_CANNOT_EXECUTE,
     EXIT_FAILURE,

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from envsecrets import __version__
-from envsecrets.cli import builtins, logs, options
+from envsecrets.cli import builtin, logs, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, error
 from envsecrets.commands import CommandInfo
 
@@ -72,7 +72,7 @@ def build_parser(commands: Mapping[str, CommandInfo] | None = None) -> argparse.
     )
     _add_top_level_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, info in (builtins.table() if commands is None else commands).items():
+    for name, info in (builtin.table() if commands is None else commands).items():
         summary = info.command.summary
         sub = subparsers.add_parser(
             name, help=summary if info.builtin else f"{summary} [{info.origin}]"
@@ -100,16 +100,21 @@ def command_word(argv: Sequence[str]) -> str | None:
 
 
 def command_table(word: str | None) -> dict[str, CommandInfo]:
-    """The commands the parser needs to read a command line naming *word*."""
-    if word in builtins.BUILTIN_COMMANDS:
-        return builtins.table([word])
+    """The commands the parser needs to read a command line naming *word*.
+
+    A built-in word needs its own record alone, read from the internal
+    plugin's table without a plugin manager; any other word (or none) needs
+    every command through the hook, the core's registered first.
+    """
+    if word in builtin.BUILTIN_COMMANDS:
+        return builtin.table([word])
     from envsecrets.plugins import load_registry
 
     try:
-        return dict(load_registry(plugins=[builtins], commands=True).commands)
+        return dict(load_registry(plugins=[builtin], commands=True).commands)
     except Exception as problem:  # the built-in commands must keep working
         log.warning("plugin commands could not be loaded: %s", type(problem).__name__)
-        return builtins.table()
+        return builtin.table()
 
 
 def _dispatch(info: CommandInfo, args: argparse.Namespace) -> int:

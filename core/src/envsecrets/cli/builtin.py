@@ -1,7 +1,7 @@
 """The core's own commands, as an internal plugin of the ``envsecrets_commands``
 hook: the command line registers it before any installed plugin (as tox
 registers its own commands), so a plugin command cannot take a built-in's
-name. This tuple is the one list of the built-in commands."""
+name. :data:`BUILTIN_COMMANDS` is the one list of the built-in commands."""
 
 from __future__ import annotations
 
