@@ -11,21 +11,12 @@ envsecrets_vault``.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
-from envsecrets_vault.paths import (
-    DEFAULT_KV2_MOUNT,
-    ApiPath,
-    ListPath,
-    kv1_list_path,
-    kv1_path,
-    kv2_list_path,
-    kv2_path,
-)
+from envsecrets_vault.paths import DEFAULT_KV2_MOUNT, ApiPath, kv1_path, kv2_path, list_path
 
 if TYPE_CHECKING:
     from envsecrets_vault.client import VaultClient
@@ -76,59 +67,53 @@ class VaultProvider(envsecrets.Provider):
     name_hint: ClassVar[str] = "database/pg"
     key_hint: ClassVar[str] = "password"
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        super().__init__(environ)
+    def __init__(self, environ: Mapping[str, str], **kwargs: Any) -> None:
+        super().__init__(environ, **kwargs)
         from envsecrets_vault.config import load_config  # imports attrs
 
         # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
         self.config: VaultConfig = load_config(environ)
-        self._lock = threading.Lock()
         self._client: VaultClient | None = None
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prefix={self.prefix!r} vault={self.config.where}>"
 
-    def api_path(self, name: str) -> ApiPath:
+    @classmethod
+    def api_path(cls, name: str) -> ApiPath:
         """The API path a NAME reads (see :mod:`envsecrets_vault.paths`)."""
-        raise NotImplementedError
+        return kv2_path(name) if cls.kv_version == 2 else kv1_path(name)
 
-    def split(self, rest: str) -> tuple[str, str | None]:
+    @classmethod
+    def split(cls, rest: str) -> tuple[str, str | None]:
         name, key = super().split(rest)
-        self.api_path(name)  # a bad path or version fails at parse time
+        cls.api_path(name)  # a bad path or version fails at parse time
         return name, key
 
     def fetch(self, name: str) -> envsecrets.Document:
         api = self.api_path(name)
-        body = self.client().read(api)
-        return self.data(body, api)
+        return self.data(self.client().read(api), api)
 
     def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
         """The secret document in a 200 answer of Vault."""
-        raise NotImplementedError
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
+        return data
 
     def client(self) -> VaultClient:
         """The client of this provider, built on first use."""
-        client = self._client
-        if client is not None and not self._closed:
-            return client  # every fetch after the first: no lock
-        with self._lock:
-            if self._closed:
-                raise ProviderError(f"the _{self.prefix} provider is closed")
-            if self._client is None:
-                from envsecrets_vault.client import VaultClient
+        if self._client is None:
+            from envsecrets_vault.client import VaultClient
 
-                config = self.config
-                # Both prefixes read one environment, so one client serves both.
-                self._client = self.shared.get_or_create(
-                    f"client:{config.where}", lambda: VaultClient(config)
-                )
-            return self._client
+            config = self.config
+            # Both prefixes read one environment, so one client serves both.
+            self._client = self.shared.get_or_create(
+                f"client:{config.where}", lambda: VaultClient(config)
+            )
+        return self._client
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            client, self._client = self._client, None
+        client, self._client = self._client, None
         if client is not None:
             client.close()
 
@@ -141,18 +126,14 @@ class VaultProvider(envsecrets.Provider):
 
         :raise envsecrets.AccessDenied: when the policy does not allow LIST.
         """
-        listing = self.list_path(prefix)
+        listing = list_path(prefix, self.kv_version)
         client = self.client()
         if listing is not None:
-            keys = client.list_keys(listing.path)
+            keys = client.list_keys(listing, self.kv_version)
             return sorted(
                 listing.name_prefix + key for key in keys if key.startswith(listing.start)
             )
         return sorted(name for name in self.root_names(client) if name.startswith(prefix))
-
-    def list_path(self, prefix: str) -> ListPath | None:
-        """The folder a name prefix lists; ``None`` for the top level."""
-        raise NotImplementedError
 
     def root_names(self, client: VaultClient) -> list[str]:
         """What a prefix without ``/`` can complete to."""
@@ -174,18 +155,6 @@ class VaultKV1Provider(VaultProvider):
     description = "HashiCorp Vault / OpenBao KV v1 (_vaultkv1:PATH:KEY)."
     kv_version = 1
 
-    def api_path(self, name: str) -> ApiPath:
-        return kv1_path(name)
-
-    def list_path(self, prefix: str) -> ListPath | None:
-        return kv1_list_path(prefix)
-
-    def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
-        data = body.get("data")
-        if not isinstance(data, Mapping):
-            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
-        return data
-
 
 class VaultKV2Provider(VaultProvider):
     """``_vaultkv2:PATH[?version=N]:KEY`` reads the KV v2 API path PATH maps to."""
@@ -194,17 +163,13 @@ class VaultKV2Provider(VaultProvider):
     description = "HashiCorp Vault / OpenBao KV v2 (_vaultkv2:PATH[?version=N]:KEY)."
     kv_version = 2
 
-    def api_path(self, name: str) -> ApiPath:
-        return kv2_path(name)
-
-    def list_path(self, prefix: str) -> ListPath | None:
-        return kv2_list_path(prefix)
-
     def root_names(self, client: VaultClient) -> list[str]:
         # A NAME without "/" reads the default mount: its secrets are named
         # bare ("app"), its folders in full ("secret/team/"), as the path
         # rule reads them; the other KV v2 mounts are folders ("kv/").
-        keys = client.list_keys(f"{DEFAULT_KV2_MOUNT}/metadata/")
+        listing = list_path(f"{DEFAULT_KV2_MOUNT}/", 2)
+        assert listing is not None
+        keys = client.list_keys(listing, 2)
         names = [f"{DEFAULT_KV2_MOUNT}/{key}" if key.endswith("/") else key for key in keys]
         # A nested mount ("team/kv/") is named in the form written out
         # ("team/kv/data/app"): its first segment alone is not the mount.
