@@ -236,6 +236,7 @@ def test_values_are_extracted_while_slower_fetches_run() -> None:
 
 def test_batching_providers_get_chunks_of_max_batch() -> None:
     batches: list[list[str]] = []
+    singles: list[str] = []
     lock = threading.Lock()
 
     class Batching(envsecrets.Provider):
@@ -246,21 +247,60 @@ def test_batching_providers_get_chunks_of_max_batch() -> None:
             names = list(names)
             with lock:
                 batches.append(names)
-            return {n: {"v": n} for n in names if n != "s7"}
+            return {n: {"v": n} for n in names if n not in {"s7", "s8"}}
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            with lock:
+                singles.append(name)
+            if name == "s7":
+                raise envsecrets.SecretNotFound(f"no secret {name!r}")
+            return {"v": f"{name} alone"}
 
     env = {f"V{i}": f"_batch:s{i % 45}:v" for i in range(90)}
     with pytest.raises(envsecrets.ResolutionError) as info:
         resolver_for(Batching).resolve(env)
     assert sorted(len(b) for b in batches) == [5, 20, 20]
+    # Names a batch leaves out are fetched singly by the core.
+    assert sorted(singles) == ["s7", "s8"]
     assert {f.variable for f in info.value.failures} == {"V7", "V52"}
-    assert "returned nothing for 's7'" in str(info.value)
+    assert "no secret 's7'" in str(info.value)
+    del env["V7"], env["V52"]
+    resolved = resolver_for(Batching).resolve(env)
+    assert resolved["V8"] == resolved["V53"] == "s8 alone"
+    assert resolved["V9"] == "s9"
 
 
-def test_default_fetch_many_runs_fetch_for_each_name(provider: type[DictProvider]) -> None:
-    answers = provider({}).fetch_many(["db", "missing", "token", "db"])
-    assert set(answers) == {"db", "missing", "token"}
-    assert isinstance(answers["missing"], envsecrets.SecretNotFound)
-    assert answers["token"] == DOCS["token"]
+def test_a_batch_that_raises_fails_only_its_own_names() -> None:
+    class Failing(envsecrets.Provider):
+        prefix = "batch"
+        max_batch = 2
+
+        def fetch_many(self, names: Iterable[str]) -> Mapping[str, envsecrets.provider.FetchResult]:
+            if "bad" in names:
+                raise envsecrets.ProviderError("the batch call failed")
+            return {n: {"v": n} for n in names}
+
+    env = {"A": "_batch:bad:v", "B": "_batch:b:v", "C": "_batch:c:v"}
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Failing).resolve(env)
+    failed = {f.variable for f in info.value.failures}
+    assert "A" in failed
+    assert "the batch call failed" in str(info.value)
+
+
+def test_the_default_fetch_many_leaves_every_name_to_fetch(provider: type[DictProvider]) -> None:
+    assert provider({}).fetch_many(["db", "missing", "token", "db"]) == {}
+
+    class Batched(provider):  # type: ignore[valid-type,misc]
+        max_batch = 2
+
+    env = {"U": "_dict:db:user", "T": "_dict:token", "M": "_dict:missing:x"}
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Batched).resolve(env)
+    assert [f.variable for f in info.value.failures] == ["M"]
+    assert isinstance(info.value.failures[0].error, envsecrets.SecretNotFound)
+    del env["M"]
+    assert resolver_for(Batched).resolve(env) == {"U": "app", "T": DOCS["token"]}
 
 
 def test_nul_characters_cannot_reach_the_environment() -> None:

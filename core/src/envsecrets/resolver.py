@@ -31,7 +31,14 @@ from envsecrets.errors import (
     ResolutionError,
 )
 from envsecrets.plugins import Registry, load_registry
-from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
+from envsecrets.provider import (
+    Document,
+    FetchResult,
+    Provider,
+    SharedState,
+    building,
+    provider_can_list,
+)
 
 log = logging.getLogger(__name__)
 
@@ -191,15 +198,15 @@ class Resolver:
             instance = self._providers.get(prefix)
             if instance is None:
                 try:
-                    instance = info.provider_class(self.environ)
+                    shared = self._shared.setdefault(info.plugin, SharedState())
+                    with building(self._variables, shared):
+                        instance = info.provider_class(self.environ)
                 except EnvsecretsError:
                     raise
                 except Exception as error:
                     raise ProviderError(
                         f"the _{prefix} provider could not start ({type(error).__name__})"
                     ) from None
-                instance.shared = self._shared.setdefault(info.plugin, SharedState())
-                instance.variables = self._variables
                 self._providers[prefix] = instance
             return instance
 
@@ -517,6 +524,21 @@ class Resolver:
             answers = work()
         except Exception as failure:  # reported per name through the slots
             error = failure
+        if error is None and len(answers) < len(slots):
+            # A batch that left names out (refused, partial): each of them
+            # is fetched singly, as its own task on this prefix's pool.
+            left = [name for name in slots if name not in answers]
+            answers = dict(answers)
+            for name in left:
+                try:
+                    work = partial(_fetch_one, self.provider(prefix), name)
+                    self._pool(prefix).submit(
+                        self._fetch_and_settle, prefix, {name: slots[name]}, work
+                    )
+                except (EnvsecretsError, RuntimeError) as closed:  # the resolver closed meanwhile
+                    answers[name] = closed
+                else:
+                    slots = {other: slot for other, slot in slots.items() if other != name}
         for name, slot in slots.items():
             answer = answers.get(name, error)
             if answer is None:
