@@ -303,8 +303,10 @@ class VaultClient:
         if not isinstance(token, str) or not token:
             raise VaultAuthError(f"AppRole login answered without a client token: {self._at(LOGIN)}")
         assert isinstance(auth, Mapping)
-        lease = auth.get("lease_duration")
-        ttl = float(lease) if isinstance(lease, (int, float)) else 0.0
+        try:
+            ttl = float(auth.get("lease_duration") or 0)  # a JSONNumber: str
+        except (TypeError, ValueError):
+            ttl = 0.0
         log.debug("AppRole login at %s: %s token, TTL %gs",
                   self._where, auth.get("token_type", "unknown"), ttl)  # fmt: skip
         return token, ttl

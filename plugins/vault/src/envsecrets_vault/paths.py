@@ -45,6 +45,21 @@ class ApiPath:
     engine: int = field(default=2, compare=False)
 
     @property
+    def name(self) -> str:
+        """The shortest NAME that reads this path: NAMEs that name one API
+        path (``app``, ``secret/app``, ``secret/data/app``) are one NAME, so
+        that the core fetches it once per resolution."""
+        if self.engine == 1:
+            name = self.path
+        elif self.mount == DEFAULT_KV2_MOUNT and "/" not in self.secret:
+            name = self.secret
+        elif "/" not in self.mount and "data" not in self.secret.split("/"):
+            name = f"{self.mount}/{self.secret}"
+        else:
+            name = self.path
+        return name if self.version is None else f"{name}{_VERSION_MARK}{self.version}"
+
+    @property
     def url(self) -> str:
         """The request path, percent-encoded: ``/v1/kv/data/app``."""
         return "/v1/" + urllib.parse.quote(self.path, safe="/")

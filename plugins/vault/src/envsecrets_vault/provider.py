@@ -12,7 +12,7 @@ envsecrets_vault``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
@@ -67,8 +67,14 @@ class VaultProvider(envsecrets.Provider):
     name_hint: ClassVar[str] = "database/pg"
     key_hint: ClassVar[str] = "password"
 
-    def __init__(self, environ: Mapping[str, str], **kwargs: Any) -> None:
-        super().__init__(environ, **kwargs)
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        variables: Mapping[str, str] | None = None,
+        shared: envsecrets.SharedState | None = None,
+    ) -> None:
+        super().__init__(environ, variables=variables, shared=shared)
         from envsecrets_vault.config import load_config  # imports attrs
 
         # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
@@ -86,8 +92,8 @@ class VaultProvider(envsecrets.Provider):
     @classmethod
     def split(cls, rest: str) -> tuple[str, str | None]:
         name, key = super().split(rest)
-        cls.api_path(name)  # a bad path or version fails at parse time
-        return name, key
+        # A bad path or version fails at parse time; aliases become one NAME.
+        return cls.api_path(name).name, key
 
     def fetch(self, name: str) -> envsecrets.Document:
         api = self.api_path(name)
