@@ -12,7 +12,6 @@ import functools
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,7 +26,7 @@ from envsecrets.values import parse_json
 from envsecrets_vault import reasons
 from envsecrets_vault.config import VaultConfig
 from envsecrets_vault.paths import ApiPath, ListPath
-from envsecrets_vault.session import REDIRECT_STATUSES, is_downgrade, make_session
+from envsecrets_vault.session import make_session
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class VaultClient:
     retry (the token may have been revoked). Through ``VAULT_AGENT_ADDR``
     without a token, requests carry none: the agent adds its own.
 
-    :raise OSError: when the TLS settings cannot be loaded.
+    :raise ProviderError: when the CA or client certificate cannot be loaded.
     """
 
     def __init__(self, config: VaultConfig) -> None:
@@ -74,10 +73,10 @@ class VaultClient:
                         self._where)  # fmt: skip
         try:
             session = make_session(config)
-        except OSError as error:
+        except OSError:
             unreadable = config.tls.client is not None and config.tls.ca is None
             why = reasons.CLIENT_CERT_UNREADABLE if unreadable else reasons.CA_UNREADABLE
-            raise ProviderError(f"{why}: Vault {self._where}") from error
+            raise ProviderError(f"{why}: Vault {self._where}") from None
         self._hvac = hvac.Client(
             url=config.address,
             # Never the ambient VAULT_TOKEN or ~/.vault-token: ours, or none
@@ -184,8 +183,6 @@ class VaultClient:
         return call()
 
     def _body(self, response: requests.Response, what: str) -> Mapping[str, object]:
-        if response.status_code in REDIRECT_STATUSES:
-            raise ProviderError(f"{self._redirect_reason(response)}: {self._at(what)}")
         try:
             # Never "replace" a byte: a mangled byte would become a wrong secret.
             body = parse_json(response.content.decode("utf-8"))
@@ -214,22 +211,6 @@ class VaultClient:
         retried = not what.startswith("POST")
         why = reasons.transport_reason(error, self.config.timeout, retried=retried)
         return ProviderError(f"{why}: {self._at(what)}")
-
-    def _redirect_reason(self, response: requests.Response) -> str:
-        status = response.status_code
-        target = urllib.parse.urljoin(response.url, response.headers.get("location", ""))
-        shown = _origin(target)
-        if self.config.disable_redirects:
-            return f"redirect not followed (HTTP {status} to {shown}): VAULT_DISABLE_REDIRECTS is set"
-        if is_downgrade(response.url, target):
-            return (
-                f"redirect refused (HTTP {status} to {shown}): it would downgrade https "
-                "to another scheme"
-            )
-        return (
-            f"redirected more than once (HTTP {status} to {shown}): "
-            "Vault's client follows one redirect"
-        )
 
     def _at(self, what: str) -> str:
         return f"{what} at Vault {self._where}"
@@ -291,17 +272,17 @@ class VaultClient:
                 f"or the secret ID expired{f' [Vault: {said}]' if said else ''}: {self._at(LOGIN)}"
             ) from None
         except hvac.exceptions.VaultError as error:
-            raise VaultAuthError(f"AppRole login failed, {self._failure(error, LOGIN, None)}") from None
+            raise VaultAuthError(
+                f"AppRole login failed, {self._failure(error, LOGIN, None)}"
+            ) from None
         except (requests.RequestException, OSError) as error:
             raise self._transport_failure(error, LOGIN) from None
-        if response.status_code in REDIRECT_STATUSES:
-            raise VaultAuthError(
-                f"AppRole login failed, {self._redirect_reason(response)}: {self._at(LOGIN)}"
-            )
         auth = self._body(response, LOGIN).get("auth")
         token = auth.get("client_token") if isinstance(auth, Mapping) else None
         if not isinstance(token, str) or not token:
-            raise VaultAuthError(f"AppRole login answered without a client token: {self._at(LOGIN)}")
+            raise VaultAuthError(
+                f"AppRole login answered without a client token: {self._at(LOGIN)}"
+            )
         assert isinstance(auth, Mapping)
         try:
             ttl = float(auth.get("lease_duration") or 0)  # a JSONNumber: str
@@ -331,11 +312,3 @@ def _not_found_reason(error: hvac.exceptions.VaultError, api: ApiPath | None) ->
     if metadata.get("deletion_time"):
         return f"version {version} was deleted (HTTP 404; it can be undeleted)"
     return ""
-
-
-def _origin(url: str) -> str:
-    """``scheme://host:port`` of *url*, for messages (no path, no credentials)."""
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"

@@ -18,7 +18,6 @@ import os
 import re
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
 
@@ -35,46 +34,23 @@ _PEM_MARK = "-----BEGIN CERTIFICATE-----"
 # What a header value must not hold: CR/LF would inject a header, other
 # control characters are refused by requests with the value in the message.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The proxy variables read from the agent's environment (both cases).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 class VaultConfigError(ProviderError):
     """A ``VAULT_*`` setting is missing or malformed."""
 
 
-def _no_control(variable: str) -> Any:
-    """An attrs validator for header values: no control characters (CR/LF
-    above all), Latin-1 only (what HTTP/1.1 headers carry)."""
-
-    def check(_instance: object, _attribute: attrs.Attribute[Any], value: str | None) -> None:
-        if value is None:
-            return
-        if _CONTROL.search(value):
-            raise VaultConfigError(
-                f"{variable} holds a control character (CR, LF...): it cannot be sent "
-                "in an HTTP header"
-            )
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise VaultConfigError(
-                f"{variable} holds characters an HTTP header cannot carry (not Latin-1)"
-            ) from None
-
-    return check
-
-
 @attrs.frozen
 class CACert:
     """Where the CA certificates come from: a file, a directory, or PEM text."""
 
-    #: A file of PEM certificates, used in place.
     path: str | None = None
     #: A directory of CA files (``VAULT_CAPATH``, as the Vault CLI).
     directory: str | None = None
     #: PEM text given inline or in base64 (loaded from memory).
     pem: str | None = attrs.field(default=None, repr=False)
-    #: Which form was used, for messages: "file", "directory", "base64", "pem".
-    form: str = "file"
 
 
 @attrs.frozen
@@ -91,10 +67,9 @@ class TLSSettings:
 
     #: False with ``VAULT_SKIP_VERIFY``.
     verify: bool = True
-    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store.
+    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store,
+    #: or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of the agent's environment.
     ca: CACert | None = None
-    #: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of the agent's environment, used
-    #: in place of the system store when set (as OpenSSL does).
     system_file: str | None = None
     system_dir: str | None = None
     client: ClientCert | None = None
@@ -105,18 +80,17 @@ class VaultConfig:
     """Everything the provider needs to talk to one Vault server."""
 
     address: str
-    token: str | None = attrs.field(default=None, repr=False, validator=_no_control("VAULT_TOKEN"))
+    token: str | None = attrs.field(default=None, repr=False)
     role_id: str | None = attrs.field(default=None, repr=False)
     secret_id: str | None = attrs.field(default=None, repr=False)
-    namespace: str | None = attrs.field(default=None, validator=_no_control("VAULT_NAMESPACE"))
+    namespace: str | None = None
     tls: TLSSettings = attrs.field(factory=TLSSettings)
     timeout: float = DEFAULT_TIMEOUT
     #: Follow no redirect at all (``VAULT_DISABLE_REDIRECTS``).
     disable_redirects: bool = False
     #: True when the address came from ``VAULT_AGENT_ADDR``.
     via_agent: bool = False
-    #: The agent's proxy variables (``https_proxy``, ``no_proxy``... lower
-    #: case keys), read per request target by the HTTP layer.
+    #: The agent's proxy variables (lower-case keys).
     proxy_environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
@@ -128,22 +102,12 @@ class VaultConfig:
         return self.tls.verify
 
     @property
-    def ca(self) -> CACert | None:
-        return self.tls.ca
-
-    @property
     def where(self) -> str:
         """The server for messages: address without credentials, plus namespace."""
         parts = urllib.parse.urlsplit(self.address)
         netloc = parts.netloc.rpartition("@")[2]
         shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-        if self.namespace:
-            return f"{shown} (namespace {self.namespace})"
-        return shown
-
-
-#: The proxy variables read from the agent's environment (both cases).
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        return f"{shown} (namespace {self.namespace})" if self.namespace else shown
 
 
 def load_config(environ: Mapping[str, str]) -> VaultConfig:
@@ -159,29 +123,25 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
     if bool(role_id) != bool(secret_id):
-        given, missing = (
-            ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")
-            if role_id
-            else ("VAULT_APP_ROLE_SECRET_ID", "VAULT_APP_ROLE_ID")
-        )
+        given, missing = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")[:: 1 if role_id else -1]
         raise VaultConfigError(f"{given} is set but {missing} is not: AppRole needs both")
     token = None
     if not role_id:  # AppRole wins over VAULT_TOKEN, as in the original agent
-        token = load_token(environ.get("VAULT_TOKEN", ""))
+        token = _header("VAULT_TOKEN", load_token(environ.get("VAULT_TOKEN", "")))
         if token is None and not agent:
             raise VaultConfigError(
                 "no Vault credentials: set VAULT_TOKEN, or VAULT_APP_ROLE_ID and "
                 "VAULT_APP_ROLE_SECRET_ID (or VAULT_AGENT_ADDR for an agent that adds its token)"
             )
-    skip_verify = _boolean("VAULT_SKIP_VERIFY", environ.get("VAULT_SKIP_VERIFY", ""))
+    namespace = environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None
     return VaultConfig(
         address=address,
         token=token,
         role_id=role_id or None,
         secret_id=secret_id or None,
-        namespace=environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None,
+        namespace=_header("VAULT_NAMESPACE", namespace),
         tls=TLSSettings(
-            verify=not skip_verify,
+            verify=not _boolean("VAULT_SKIP_VERIFY", environ),
             ca=load_ca(environ.get("VAULT_CACERT", ""))
             or load_capath(environ.get("VAULT_CAPATH", "")),
             system_file=environ.get("SSL_CERT_FILE") or None,
@@ -189,9 +149,7 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
             client=load_client_cert(environ),
         ),
         timeout=_timeout(environ.get("VAULT_HTTP_REQ_TIMEOUT", "")),
-        disable_redirects=_boolean(
-            "VAULT_DISABLE_REDIRECTS", environ.get("VAULT_DISABLE_REDIRECTS", "")
-        ),
+        disable_redirects=_boolean("VAULT_DISABLE_REDIRECTS", environ),
         via_agent=bool(agent),
         proxy_environ=proxy_environ(environ),
     )
@@ -200,12 +158,25 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
 def proxy_environ(environ: Mapping[str, str]) -> dict[str, str]:
     """The proxy variables of *environ*, lower-case keys; the lower-case
     spelling wins over the upper-case one, as in requests and curl."""
-    found = {}
-    for name in PROXY_VARIABLES:
-        value = environ.get(name) or environ.get(name.upper())
-        if value:
-            found[name] = value.strip()
-    return found
+    found = {name: environ.get(name) or environ.get(name.upper()) for name in PROXY_VARIABLES}
+    return {name: value.strip() for name, value in found.items() if value}
+
+
+def _header(variable: str, value: str | None) -> str | None:
+    """*value*, checked for an HTTP header: no control character (CR/LF
+    above all), Latin-1 only (what HTTP/1.1 headers carry)."""
+    if value is not None and _CONTROL.search(value):
+        raise VaultConfigError(
+            f"{variable} holds a control character (CR, LF...): it cannot be sent in an HTTP header"
+        )
+    if value is not None and not value.isascii():
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise VaultConfigError(
+                f"{variable} holds characters an HTTP header cannot carry (not Latin-1)"
+            ) from None
+    return value
 
 
 def _address(value: str, variable: str) -> str:
@@ -259,21 +230,24 @@ def load_ca(value: str) -> CACert | None:
     if not value:
         return None
     if value.startswith("file://"):
-        return _ca_file(value.removeprefix("file://"))
+        path = value.removeprefix("file://")
+        if not os.path.isfile(path):
+            raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
+        return CACert(path=path)
     if value.startswith("base64://"):
         pem = _b64decode(value.removeprefix("base64://"))
         if pem is None or _PEM_MARK not in pem:
             raise VaultConfigError(
                 "VAULT_CACERT starts with base64:// but does not hold a base64 PEM certificate"
             )
-        return CACert(pem=pem, form="base64")
+        return CACert(pem=pem)
     if _PEM_MARK in value:
-        return CACert(pem=_normalise_pem(value), form="pem")
+        return CACert(pem=_normalise_pem(value))
     if os.path.isfile(value):
-        return CACert(path=value, form="file")
+        return CACert(path=value)
     pem = _b64decode(value)
     if pem is not None and _PEM_MARK in pem:
-        return CACert(pem=pem, form="base64")
+        return CACert(pem=pem)
     looks_like_path = "/" in value or value.endswith((".pem", ".crt", ".cer"))
     hint = f" (no file {value!r})" if looks_like_path and len(value) < 300 else ""
     raise VaultConfigError(
@@ -291,9 +265,9 @@ def load_capath(value: str) -> CACert | None:
     if not value:
         return None
     if os.path.isdir(value):
-        return CACert(directory=value, form="directory")
+        return CACert(directory=value)
     if os.path.isfile(value):
-        return CACert(path=value, form="file")
+        return CACert(path=value)
     raise VaultConfigError(f"VAULT_CAPATH names {value!r}, which is neither a directory nor a file")
 
 
@@ -314,12 +288,6 @@ def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
     if key and not os.path.isfile(key):
         raise VaultConfigError("VAULT_CLIENT_KEY names a file that does not exist")
     return ClientCert(cert_file=cert, key_file=key or None)
-
-
-def _ca_file(path: str) -> CACert:
-    if not os.path.isfile(path):
-        raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
-    return CACert(path=path, form="file")
 
 
 def _normalise_pem(text: str) -> str:
@@ -344,8 +312,8 @@ def _b64decode(text: str) -> str | None:
         return None
 
 
-def _boolean(variable: str, value: str) -> bool:
-    lowered = value.strip().lower()
+def _boolean(variable: str, environ: Mapping[str, str]) -> bool:
+    lowered = environ.get(variable, "").strip().lower()
     if lowered in _TRUE:
         return True
     if lowered in _FALSE:

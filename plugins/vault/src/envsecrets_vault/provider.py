@@ -24,33 +24,15 @@ if TYPE_CHECKING:
 
 #: Every variable the providers read as configuration (from the process
 #: environment only), proxies and OpenSSL's trust variables included.
-SETTINGS = frozenset(
-    {
-        "VAULT_ADDR",
-        "VAULT_AGENT_ADDR",
-        "VAULT_TOKEN",
-        "VAULT_APP_ROLE_ID",
-        "VAULT_APP_ROLE_SECRET_ID",
-        "VAULT_CACERT",
-        "VAULT_CAPATH",
-        "VAULT_CLIENT_CERT",
-        "VAULT_CLIENT_KEY",
-        "VAULT_SKIP_VERIFY",
-        "VAULT_NAMESPACE",
-        "VAULT_HTTP_REQ_TIMEOUT",
-        "VAULT_DISABLE_REDIRECTS",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "no_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    }
-)
+# fmt: off
+SETTINGS = frozenset({
+    "VAULT_ADDR", "VAULT_AGENT_ADDR", "VAULT_TOKEN", "VAULT_APP_ROLE_ID",
+    "VAULT_APP_ROLE_SECRET_ID", "VAULT_CACERT", "VAULT_CAPATH", "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY", "VAULT_SKIP_VERIFY", "VAULT_NAMESPACE", "VAULT_HTTP_REQ_TIMEOUT",
+    "VAULT_DISABLE_REDIRECTS", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+})
+# fmt: on
 #: Among them, the credentials (kept from `envsecrets run`'s child).
 CREDENTIALS = frozenset(
     {"VAULT_TOKEN", "VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID", "VAULT_CLIENT_KEY"}

@@ -34,10 +34,10 @@ def bypasses(host: str, port: int | None, no_proxy: str) -> bool:
     """True when *no_proxy* exempts *host* (and *port*) from the proxy."""
     host = host.lower().rstrip(".")
     address = _ip(host)
-    for entry in no_proxy.replace(" ", "").lower().split(","):
-        if entry == "*":
+    for raw in no_proxy.replace(" ", "").lower().split(","):
+        if raw == "*":
             return True
-        entry, entry_port = _split_port(entry)
+        entry, entry_port = _split_port(raw)
         if not entry or (entry_port is not None and entry_port != port):
             continue
         if address is None:

@@ -102,7 +102,7 @@ def vault_errors(errors: object, hide: Iterable[str] = ()) -> str:
     return joined
 
 
-def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> str:
+def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> str:  # noqa: PLR0911
     """Say why a request failed without quoting the request (no token, no body)."""
     text = str(error)
     if isinstance(error, requests.exceptions.SSLError):
@@ -115,6 +115,8 @@ def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> 
         return timed_out(timeout)
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return f"{CUT_SHORT} ({ATTEMPTS} attempts)" if retried else CUT_SHORT
+    if isinstance(error, requests.TooManyRedirects):
+        return text  # the session's words (see follow_one_redirect)
     if isinstance(error, requests.exceptions.InvalidHeader):
         return "the request cannot be sent: a header (token or namespace) is not valid"
     if isinstance(error, requests.ConnectionError):

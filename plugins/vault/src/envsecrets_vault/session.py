@@ -113,7 +113,7 @@ class VaultAdapter(HTTPAdapter):
         # Our context holds the trust anchors and the client certificate;
         # requests would load certifi's bundle into it (verify=True).
         if self.context is None:
-            super().cert_verify(conn, url, verify, cert)
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
 
     def send(  # noqa: PLR0917 (requests' signature)
         self,
@@ -145,9 +145,8 @@ class VaultAdapter(HTTPAdapter):
             response: requests.Response | None = None
             failure: requests.RequestException | None = None
             try:
-                response = super().send(
-                    request, True, Timeout(total=left), verify, None, proxies
-                )
+                # requests hands a urllib3 Timeout over as it is.
+                response = super().send(request, True, Timeout(total=left), verify, None, proxies)  # type: ignore[arg-type]
                 if not retry.is_retry(method, response.status_code):
                     return _read_whole(response, deadline)
             except (requests.exceptions.Timeout, requests.exceptions.SSLError):
@@ -168,21 +167,21 @@ class VaultAdapter(HTTPAdapter):
             time.sleep(max(0.0, min(retry.get_backoff_time(), deadline - time.monotonic())))
 
 
-def _cause(failure: BaseException | None) -> BaseException | None:
+def _cause(failure: BaseException | None) -> Exception | None:
     """The urllib3 error inside a requests one, for :meth:`Retry.increment`."""
     if failure is None:
         return None
     cause = failure.args[0] if failure.args else failure
     if isinstance(cause, MaxRetryError):
         cause = cause.reason
-    return cause if isinstance(cause, BaseException) else failure
+    return cause if isinstance(cause, Exception) else None
 
 
 def _read_whole(response: requests.Response, deadline: float) -> requests.Response:
     """Read the body of *response* before *deadline*, into ``response.raw``."""
     raw = response.raw
     sock = getattr(raw.connection, "sock", None)
-    chunks = []
+    chunks: list[bytes] = []
     try:
         while (left := deadline - time.monotonic()) > 0:
             if sock is not None:
@@ -205,27 +204,47 @@ def _read_whole(response: requests.Response, deadline: float) -> requests.Respon
 def follow_one_redirect(
     response: requests.Response, *, disabled: bool, **kwargs: Any
 ) -> requests.Response:
-    """A response hook: Vault's client re-sends the same request (method,
-    body, token) to the new location, once; never from https to another
-    scheme. A redirect not followed is handed back: the client names why."""
-    location = response.headers.get("location")
-    if disabled or response.status_code not in REDIRECT_STATUSES or not location:
+    """A response hook: as Vault's client, re-send the same request (method,
+    body, token) to the new location, once, never from https to another
+    scheme; none with ``VAULT_DISABLE_REDIRECTS``.
+
+    :raise requests.TooManyRedirects: saying why a redirect is not followed.
+    """
+    target = _redirect_target(response)
+    if target is None:
         return response
-    request = response.request
-    target = urllib.parse.urljoin(request.url or "", location)
-    if is_downgrade(request.url or "", target):
-        return response
-    again = request.copy()
+    if disabled:
+        raise _refused(response, target, "not followed", "VAULT_DISABLE_REDIRECTS is set")
+    source = response.request.url or ""
+    if source.lower().startswith("https:") and not target.lower().startswith("https:"):
+        raise _refused(response, target, "refused", "it would downgrade https to another scheme")
+    again = response.request.copy()
     again.url = target
     adapter: HTTPAdapter = response.connection
     second = adapter.send(again, **kwargs)  # not through the session: no second hook
     second.history = [response]
+    if (next_target := _redirect_target(second)) is not None:
+        raise _refused(second, next_target, "", "Vault's client follows one redirect")
     return second
 
 
-def is_downgrade(source: str, target: str) -> bool:
-    """True for a redirect from https to another scheme."""
-    return source.lower().startswith("https:") and not target.lower().startswith("https:")
+def _redirect_target(response: requests.Response) -> str | None:
+    location = response.headers.get("location")
+    if response.status_code not in REDIRECT_STATUSES or not location:
+        return None
+    return urllib.parse.urljoin(response.request.url or "", location)
+
+
+def _refused(
+    response: requests.Response, target: str, what: str, why: str
+) -> requests.TooManyRedirects:
+    parts = urllib.parse.urlsplit(target)  # the origin only: no path, no credentials
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    origin = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+    status = f"HTTP {response.status_code} to {origin}"
+    said = f"redirect {what} ({status})" if what else f"redirected more than once ({status})"
+    response.close()
+    return requests.TooManyRedirects(f"{said}: {why}")
 
 
 def make_session(config: VaultConfig) -> requests.Session:
