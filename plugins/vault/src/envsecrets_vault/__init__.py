@@ -1,9 +1,8 @@
 """envsecrets provider for HashiCorp Vault and OpenBao KV secrets.
 
-``_vaultkv1:PATH:KEY`` reads ``/v1/PATH``; ``_vaultkv2:PATH[?version=N]:KEY``
-reads a KV v2 secret (see :mod:`envsecrets_vault.paths` for the path rules).
-Importing this module does not import hvac or requests: they load on the
-first fetch.
+``_vaultkv1:PATH:KEY`` reads ``/v1/PATH``; ``_vaultkv2:PATH[?version=N]:KEY`` reads a KV v2 secret
+(see :mod:`envsecrets_vault.paths` for the path rules). Importing this module does not import hvac
+or requests: they load on the first fetch.
 """
 
 from __future__ import annotations

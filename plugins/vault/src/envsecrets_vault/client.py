@@ -1,9 +1,8 @@
-"""One Vault client: hvac over the session of :mod:`envsecrets_vault.session`,
-one token, AppRole logins one at a time.
+"""One Vault client: hvac over the session of :mod:`envsecrets_vault.session`, one token, AppRole
+logins one at a time.
 
-Imported on the first fetch only (it imports hvac and requests). Every error
-names the request, the path and the server, never a token, a secret ID or a
-value.
+Imported on the first fetch only (it imports hvac and requests). Every error names the request, the
+path and the server, never a token, a secret ID or a value.
 """
 
 from __future__ import annotations
@@ -52,10 +51,9 @@ class CredentialsRejected(VaultAuthError):
 class VaultClient:
     """Reads and lists KV secrets of one Vault server with one token.
 
-    Thread-safe. With AppRole, the first call logs in (under a lock: the
-    calls waiting for it use its token, or its failure), the token is reused
-    until its TTL nearly runs out, and a 403 causes one more login and one
-    retry (the token may have been revoked). Through ``VAULT_AGENT_ADDR``
+    Thread-safe. With AppRole, the first call logs in (under a lock: the calls waiting for it use
+    its token, or its failure), the token is reused until its TTL nearly runs out, and a 403 causes
+    one more login and one retry (the token may have been revoked). Through ``VAULT_AGENT_ADDR``
     without a token, requests carry none: the agent adds its own.
 
     :raise ProviderError: when the CA or client certificate cannot be loaded.
@@ -79,8 +77,8 @@ class VaultClient:
             raise ProviderError(f"{why}: Vault {self._where}") from None
         self._hvac = hvac.Client(
             url=config.address,
-            # Never the ambient VAULT_TOKEN or ~/.vault-token: ours, or none
-            # (an agent adds its own).
+            # Never the ambient VAULT_TOKEN or ~/.vault-token: ours, or none (an agent adds its
+            # own).
             token=self._token or "",
             verify=config.verify,
             cert=(),  # nor the ambient VAULT_CLIENT_CERT: the session's context holds ours
@@ -141,19 +139,18 @@ class VaultClient:
         return [key for key in keys if isinstance(key, str)]
 
     def kv_mounts(self, engine: int) -> list[str]:
-        """The KV mounts of *engine* the token can see (``GET
-        sys/internal/ui/mounts``, allowed to any token), as ``mount/``."""
+        """The KV mounts of *engine* the token can see (``GET sys/internal/ui/mounts``, allowed to
+        any token), as ``mount/``."""
         body = self._json(f"GET {MOUNTS}", functools.partial(self._hvac.adapter.get, MOUNTS))
         data = body.get("data")
-        secret = data.get("secret") if isinstance(data, Mapping) else None
-        found = []
-        for mount, info in (secret if isinstance(secret, Mapping) else {}).items():
-            if not isinstance(info, Mapping) or info.get("type") not in ("kv", "generic"):
-                continue
-            options = info.get("options") or {}
-            if str(options.get("version", "1")) == str(engine):
-                found.append(mount if mount.endswith("/") else mount + "/")
-        return found
+        mounts = data.get("secret") if isinstance(data, Mapping) else None
+        return [
+            mount.rstrip("/") + "/"
+            for mount, info in (mounts if isinstance(mounts, Mapping) else {}).items()
+            if isinstance(info, Mapping)
+            and info.get("type") in ("kv", "generic")
+            and str((info.get("options") or {}).get("version", "1")) == str(engine)
+        ]
 
     def _json(self, what: str, call: Call, *, api: ApiPath | None = None) -> Mapping[str, object]:
         """Run *call* with the token and return the JSON object it answered."""
@@ -223,9 +220,8 @@ class VaultClient:
     # -- the token -------------------------------------------------------
 
     def _token_now(self, started: float) -> str | None:
-        """The token to send, after an AppRole login if none is valid; a
-        login that failed after *started* fails this call too (the same
-        credentials are not sent again for it)."""
+        """The token to send, after an AppRole login if none is valid; a login that failed after
+        *started* fails this call too (the same credentials are not sent again for it)."""
         if not self.config.uses_approle or self._valid():
             return self._token
         with self._login_lock:

@@ -1,11 +1,10 @@
 """Reading the ``VAULT_*`` settings from the agent's environment.
 
-Pure parsing: no network and no hvac. The parsed settings are attrs value
-objects whose validators and converters hold the rules; every error names
-the variable, never its value when the value may be a credential.
+Pure parsing: no network and no hvac. The parsed settings are attrs value objects whose validators
+and converters hold the rules; every error names the variable, never its value when the value may
+be a credential.
 
-Imported when a provider is built (it imports attrs), never by
-``import envsecrets_vault``.
+Imported when a provider is built (it imports attrs), never by ``import envsecrets_vault``.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import math
 import os
 import re
 import urllib.parse
@@ -31,8 +29,8 @@ DEFAULT_TIMEOUT = 10.0
 _TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
 _FALSE = frozenset({"", "0", "false", "no", "off", "f", "n"})
 _PEM_MARK = "-----BEGIN CERTIFICATE-----"
-# What a header value must not hold: CR/LF would inject a header, other
-# control characters are refused by requests with the value in the message.
+# What a header value must not hold: CR/LF would inject a header, other control characters are
+# refused by requests with the value in the message.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: The proxy variables read from the agent's environment (both cases).
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
@@ -67,8 +65,8 @@ class TLSSettings:
 
     #: False with ``VAULT_SKIP_VERIFY``.
     verify: bool = True
-    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store,
-    #: or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of the agent's environment.
+    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store, or ``SSL_CERT_FILE``
+    #: / ``SSL_CERT_DIR`` of the agent's environment.
     ca: CACert | None = None
     system_file: str | None = None
     system_dir: str | None = None
@@ -115,11 +113,12 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
 
     :raise VaultConfigError: naming the variable at fault.
     """
-    agent = environ.get("VAULT_AGENT_ADDR", "").strip()
-    if agent:  # as the Vault CLI: the agent/proxy wins over VAULT_ADDR
-        address = _address(agent, "VAULT_AGENT_ADDR")
-    else:
-        address = _address(environ.get("VAULT_ADDR", "").strip(), "VAULT_ADDR")
+    agent = environ.get("VAULT_AGENT_ADDR", "").strip()  # as the Vault CLI: it wins
+    address = (
+        _address(agent, "VAULT_AGENT_ADDR")
+        if agent
+        else _address(environ.get("VAULT_ADDR", "").strip(), "VAULT_ADDR")
+    )
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
     if bool(role_id) != bool(secret_id):
@@ -156,8 +155,8 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
 
 
 def proxy_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The proxy variables of *environ*, lower-case keys; the lower-case
-    spelling wins over the upper-case one, as in requests and curl."""
+    """The proxy variables of *environ*, lower-case keys; the lower-case spelling wins over the
+    upper-case one, as in requests and curl."""
     found = {name: environ.get(name) or environ.get(name.upper()) for name in PROXY_VARIABLES}
     return {name: value.strip() for name, value in found.items() if value}
 
@@ -220,8 +219,8 @@ def load_token(value: str) -> str | None:
 
 
 def load_ca(value: str) -> CACert | None:
-    """Read ``VAULT_CACERT``: a file path, ``file://PATH``, ``base64://B64``,
-    bare base64 of a PEM, or an inline PEM.
+    """Read ``VAULT_CACERT``: a file path, ``file://PATH``, ``base64://B64``, bare base64 of a PEM,
+    or an inline PEM.
 
     :return: ``None`` when unset.
     :raise VaultConfigError: for a value that is none of these.
@@ -234,20 +233,15 @@ def load_ca(value: str) -> CACert | None:
         if not os.path.isfile(path):
             raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
         return CACert(path=path)
-    if value.startswith("base64://"):
-        pem = _b64decode(value.removeprefix("base64://"))
-        if pem is None or _PEM_MARK not in pem:
-            raise VaultConfigError(
-                "VAULT_CACERT starts with base64:// but does not hold a base64 PEM certificate"
-            )
-        return CACert(pem=pem)
     if _PEM_MARK in value:
         return CACert(pem=_normalise_pem(value))
     if os.path.isfile(value):
         return CACert(path=value)
-    pem = _b64decode(value)
+    pem = _b64decode(value.removeprefix("base64://"))
     if pem is not None and _PEM_MARK in pem:
         return CACert(pem=pem)
+    if value.startswith("base64://"):
+        raise VaultConfigError("VAULT_CACERT starts with base64:// but does not hold a base64 PEM")
     looks_like_path = "/" in value or value.endswith((".pem", ".crt", ".cer"))
     hint = f" (no file {value!r})" if looks_like_path and len(value) < 300 else ""
     raise VaultConfigError(
@@ -272,8 +266,7 @@ def load_capath(value: str) -> CACert | None:
 
 
 def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
-    """``VAULT_CLIENT_CERT`` (and ``VAULT_CLIENT_KEY`` unless the key is in the
-    certificate file).
+    """``VAULT_CLIENT_CERT`` (and ``VAULT_CLIENT_KEY`` unless the key is in the certificate file).
 
     :raise VaultConfigError: for a missing file, or a key without a certificate.
     """
@@ -314,15 +307,14 @@ def _b64decode(text: str) -> str | None:
 
 def _boolean(variable: str, environ: Mapping[str, str]) -> bool:
     lowered = environ.get(variable, "").strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
+    if lowered in _TRUE or lowered in _FALSE:
+        return lowered in _TRUE
     raise VaultConfigError(f"{variable} must be true or false (also 1/0, yes/no)")
 
 
 # A Go duration ("1m30s", "500ms", "1.5h") or bare seconds ("5", "2.5").
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_PART = re.compile(_NUMBER + "(ns|us|µs|μs|ms|s|m|h)")
 _UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
 }  # fmt: skip
@@ -334,35 +326,19 @@ def parse_duration(text: str) -> float:
     :raise ValueError: when *text* is neither.
     """
     text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(seconds):
-            raise ValueError(f"not a duration: {text!r}")
-        return seconds
-    position, total = 0, 0.0
-    while position < len(text):
-        match = _DURATION_PART.match(text, position)
-        if match is None:
-            raise ValueError(f"not a duration: {text!r}")
-        total += float(match[1]) * _UNITS[match[2]]
-        position = match.end()
-    if position == 0:
-        raise ValueError("empty duration")
-    return total
+    if re.fullmatch(_NUMBER, text):
+        return float(text)
+    if not re.fullmatch(f"(?:{_PART.pattern})+", text):
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(float(number) * _UNITS[unit] for number, unit in _PART.findall(text))
 
 
 def _timeout(value: str) -> float:
-    if not value.strip():
-        return DEFAULT_TIMEOUT
     try:
-        seconds = parse_duration(value)
+        seconds = parse_duration(value) if value.strip() else DEFAULT_TIMEOUT
     except ValueError:
-        seconds = -1.0
-    if not seconds > 0:
-        # The original agent warns and keeps its default; so do we.
+        seconds = 0.0
+    if seconds <= 0:  # as the original agent: warn, keep the default
         log.warning(
             "VAULT_HTTP_REQ_TIMEOUT is not a positive duration (like 5s, 500ms, 1m); using %gs",
             DEFAULT_TIMEOUT,

@@ -11,8 +11,8 @@ KV v2 (the rules decide alone: no mount probing per read):
 - ``kv/app/db`` (anything else) takes the first segment as the mount:
   ``/v1/kv/data/app/db``.
 
-``?version=N`` at the end of a KV v2 NAME pins version N. Pure functions,
-cached: they run at parse time and again per fetch.
+``?version=N`` at the end of a KV v2 NAME pins version N. Pure functions, cached: they run at parse
+time and again per fetch.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class ApiPath:
 
     @property
     def name(self) -> str:
-        """The shortest NAME that reads this path: NAMEs that name one API
-        path (``app``, ``secret/app``, ``secret/data/app``) are one NAME, so
-        that the core fetches it once per resolution."""
+        """The shortest NAME that reads this path: NAMEs that name one API path (``app``,
+        ``secret/app``, ``secret/data/app``) are one NAME, so that the core fetches it once per
+        resolution."""
         if self.engine == 1:
             name = self.path
         elif self.mount == DEFAULT_KV2_MOUNT and "/" not in self.secret:
@@ -133,8 +133,8 @@ class ListPath:
 def list_path(prefix: str, engine: int) -> ListPath | None:
     """The folder a name *prefix* lists, by the rules of the read paths.
 
-    ``None`` for a prefix without ``/``: the top level (mounts, and for
-    KV v2 the default mount's root; see the provider).
+    ``None`` for a prefix without ``/``: the top level (mounts, and for KV v2 the default mount's
+    root; see the provider).
     """
     prefix = prefix.removeprefix("/")
     if "/" not in prefix:

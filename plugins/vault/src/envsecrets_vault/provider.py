@@ -1,12 +1,8 @@
 """The ``_vaultkv1`` and ``_vaultkv2`` providers.
 
-The two providers of one resolver share one
-:class:`~envsecrets_vault.client.VaultClient` (through the core's
-:class:`~envsecrets.SharedState`), built on the first fetch, so K distinct
-paths cost K reads plus at most one AppRole login, whichever prefixes they use.
-hvac and requests are imported on that first fetch, never before; attrs
-(the parsed settings) when a provider is built, never by ``import
-envsecrets_vault``.
+The two providers of one resolver share one client (the core's
+:class:`~envsecrets.SharedState`), built on the first fetch, which imports
+hvac and requests; attrs (the settings) loads when a provider is built.
 """
 
 from __future__ import annotations
@@ -22,8 +18,8 @@ if TYPE_CHECKING:
     from envsecrets_vault.client import VaultClient
     from envsecrets_vault.config import VaultConfig
 
-#: Every variable the providers read as configuration (from the process
-#: environment only), proxies and OpenSSL's trust variables included.
+#: Every variable the providers read as configuration (from the process environment only), proxies
+#: and OpenSSL's trust variables included.
 # fmt: off
 SETTINGS = frozenset({
     "VAULT_ADDR", "VAULT_AGENT_ADDR", "VAULT_TOKEN", "VAULT_APP_ROLE_ID",
@@ -108,9 +104,9 @@ class VaultProvider(envsecrets.Provider):
     def list_names(self, prefix: str) -> Iterable[str]:
         """NAMEs under *prefix*, usable in references; folders end with ``/``.
 
-        LISTs one folder (the policy needs ``list`` on it); a folder that
-        does not exist lists nothing. A prefix without ``/`` lists the KV
-        mounts the token can see (and, for KV v2, the default mount's root).
+        LISTs one folder (the policy needs ``list`` on it); a folder that does not exist lists
+        nothing. A prefix without ``/`` lists the KV mounts the token can see (and, for KV v2, the
+        default mount's root).
 
         :raise envsecrets.AccessDenied: when the policy does not allow LIST.
         """
@@ -152,15 +148,15 @@ class VaultKV2Provider(VaultProvider):
     kv_version = 2
 
     def root_names(self, client: VaultClient) -> list[str]:
-        # A NAME without "/" reads the default mount: its secrets are named
-        # bare ("app"), its folders in full ("secret/team/"), as the path
-        # rule reads them; the other KV v2 mounts are folders ("kv/").
+        # A NAME without "/" reads the default mount: its secrets are named bare ("app"), its
+        # folders in full ("secret/team/"), as the path rule reads them; the other KV v2 mounts are
+        # folders ("kv/").
         listing = list_path(f"{DEFAULT_KV2_MOUNT}/", 2)
         assert listing is not None
         keys = client.list_keys(listing, 2)
         names = [f"{DEFAULT_KV2_MOUNT}/{key}" if key.endswith("/") else key for key in keys]
-        # A nested mount ("team/kv/") is named in the form written out
-        # ("team/kv/data/app"): its first segment alone is not the mount.
+        # A nested mount ("team/kv/") is named in the form written out ("team/kv/data/app"): its
+        # first segment alone is not the mount.
         mounts = [m if m.count("/") == 1 else m + "data/" for m in super().root_names(client)]
         return names + mounts
 

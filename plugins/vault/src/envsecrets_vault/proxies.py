@@ -1,14 +1,12 @@
 """Which proxy the Vault address takes, from the agent's ``*_PROXY`` variables.
 
-Decided once per configuration (:func:`envsecrets_vault.session.make_session`),
-from the provider's environment, never from ``os.environ`` (requests'
-helpers read ``os.environ``, match ``NO_PROXY`` without a domain boundary
-and know no IPv6 range). The semantics of curl: ``https_proxy`` for
-``https://``, ``http_proxy`` for ``http://``, ``all_proxy`` for both;
-``NO_PROXY`` entries separated by commas, each a host name matched on a
-domain boundary (``example.com``, ``.example.com`` and ``*.example.com``
-cover ``vault.example.com``, not ``badexample.com``), an optional
-``:port``, an IPv4 or IPv6 address or range, or ``*`` for everything.
+Decided once per configuration (:func:`envsecrets_vault.session.make_session`), from the provider's
+environment, never from ``os.environ`` (requests' helpers read ``os.environ``, match ``NO_PROXY``
+without a domain boundary and know no IPv6 range). The semantics of curl: ``https_proxy`` for
+``https://``, ``http_proxy`` for ``http://``, ``all_proxy`` for both; ``NO_PROXY`` entries
+separated by commas, each a host name matched on a domain boundary (``example.com``,
+``.example.com`` and ``*.example.com`` cover ``vault.example.com``, not ``badexample.com``), an
+optional ``:port``, an IPv4 or IPv6 address or range, or ``*`` for everything.
 """
 
 from __future__ import annotations
@@ -56,8 +54,8 @@ def bypasses(host: str, port: int | None, no_proxy: str) -> bool:
 
 
 def _split_port(entry: str) -> tuple[str, int | None]:
-    """``host:8200`` -> ("host", 8200); ``[::1]:8200`` -> ("::1", 8200); a
-    bare IPv6 address keeps its colons."""
+    """``host:8200`` -> ("host", 8200); ``[::1]:8200`` -> ("::1", 8200); a bare IPv6 address keeps
+    its colons."""
     if entry.startswith("["):
         host, _, rest = entry[1:].partition("]")
         port = rest.removeprefix(":")

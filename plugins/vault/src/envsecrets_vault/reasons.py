@@ -1,6 +1,6 @@
-"""Why a Vault call failed, in plain words: hvac's typed exceptions and
-requests' transport errors, plus Vault's own ``errors`` text, bounded and
-with credentials hidden. Never a request, a token or a value.
+"""Why a Vault call failed, in plain words: hvac's typed exceptions and requests' transport errors,
+plus Vault's own ``errors`` text, bounded and with credentials hidden. Never a request, a token or
+a value.
 
 Imported on the first fetch only (it imports hvac and requests).
 """
@@ -17,31 +17,16 @@ from urllib3.exceptions import ProtocolError
 
 from envsecrets_vault.session import ATTEMPTS
 
-VERIFY_FAILED = (
-    "TLS failure: certificate verify failed (set VAULT_CACERT to the CA "
-    "that signed the server's certificate)"
-)
-HOSTNAME_MISMATCH = (
-    "TLS failure: the server's certificate does not name its host in a "
-    "subject alternative name (SAN)"
-)
-HANDSHAKE_FAILED = "TLS failure: the TLS handshake failed"
-CA_UNREADABLE = "TLS failure: the CA bundle from VAULT_CACERT cannot be loaded"
+TLS = "TLS failure: "
+CA_UNREADABLE = TLS + "the CA bundle from VAULT_CACERT cannot be loaded"
 CLIENT_CERT_UNREADABLE = (
-    "TLS failure: the client certificate from VAULT_CLIENT_CERT/VAULT_CLIENT_KEY cannot be loaded"
-)
-CUT_SHORT = "the connection was cut before the whole answer arrived"
-UNREACHABLE = f"unreachable: the connection failed ({ATTEMPTS} attempts)"
-NOT_HTTP = "the answer is not well-formed HTTP"
-PLAIN_TO_TLS = (
-    "the server speaks HTTPS: the address uses http:// (HTTP 400: client sent an "
-    "HTTP request to an HTTPS server)"
+    TLS + "the client certificate from VAULT_CLIENT_CERT/VAULT_CLIENT_KEY cannot be loaded"
 )
 #: Most characters of Vault's own error text kept in a message.
 ERRORS_LIMIT = 200
 
-#: hvac's exception for each status (hvac.exceptions.VaultError.from_status),
-#: in words; the retried ones say how many attempts were made.
+#: hvac's exception for each status (``VaultError.from_status``) in words, and whether a GET or
+#: LIST was retried for it.
 _STATUS_REASONS: dict[type[vault.VaultError], tuple[str, bool]] = {
     vault.InvalidRequest: ("bad request (HTTP 400)", False),
     vault.Unauthorized: ("unauthorized (HTTP 401)", False),
@@ -61,31 +46,24 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
 _MULTIERROR = re.compile(r"^\d+ errors? occurred:(?=\n)")
 
 
-def timed_out(timeout: float) -> str:
-    return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
-
-
 def answer_reason(error: vault.VaultError, hide: Iterable[str], *, retried: bool) -> str:
-    """The reason for an error answer: the status in words, plus Vault's own text.
+    """The status of an error answer in words, plus Vault's own text.
 
     *retried*: the request was a GET or LIST (its retries were spent).
     """
-    if isinstance(error, vault.InvalidRequest) and "HTTP request to an HTTPS server" in str(
-        error.text
-    ):
-        return PLAIN_TO_TLS
+    if isinstance(error, vault.InvalidRequest) and "to an HTTPS server" in str(error.text):
+        return (
+            "the server speaks HTTPS: the address uses http:// (HTTP 400: client sent an "
+            "HTTP request to an HTTPS server)"
+        )
     reason, retries = _STATUS_REASONS.get(type(error), ("unexpected answer", False))
-    if retries and retried:
-        reason += f", {ATTEMPTS} attempts"
+    reason += f", {ATTEMPTS} attempts" if retries and retried else ""
     said = vault_errors(error.errors, hide)
     return f"{reason} [Vault: {said}]" if said else reason
 
 
 def vault_errors(errors: object, hide: Iterable[str] = ()) -> str:
-    """Vault's ``errors`` list, joined and bounded; ``""`` if none.
-
-    *hide*: credentials to blank out should the server echo one.
-    """
+    """Vault's ``errors`` list, joined and bounded, *hide* blanked out; ``""`` if none."""
     if not isinstance(errors, list):
         return ""
     parts = []
@@ -97,9 +75,7 @@ def vault_errors(errors: object, hide: Iterable[str] = ()) -> str:
     for secret in hide:
         joined = joined.replace(secret, "[hidden]")
     joined = _UNPRINTABLE.sub(" ", joined).strip()
-    if len(joined) > ERRORS_LIMIT:
-        joined = joined[: ERRORS_LIMIT - 3] + "..."
-    return joined
+    return joined[: ERRORS_LIMIT - 3] + "..." if len(joined) > ERRORS_LIMIT else joined
 
 
 def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> str:  # noqa: PLR0911
@@ -107,14 +83,17 @@ def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> 
     text = str(error)
     if isinstance(error, requests.exceptions.SSLError):
         if "Hostname mismatch" in text or "IP address mismatch" in text:
-            return HOSTNAME_MISMATCH
+            return TLS + "the server's certificate does not name its host in a subject " \
+                "alternative name (SAN)"  # fmt: skip
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
-            return VERIFY_FAILED
-        return HANDSHAKE_FAILED
+            return TLS + "certificate verify failed (set VAULT_CACERT to the CA that " \
+                "signed the server's certificate)"  # fmt: skip
+        return TLS + "the TLS handshake failed"
     if isinstance(error, requests.exceptions.Timeout):
-        return timed_out(timeout)
+        return f"timed out after {timeout:g}s (VAULT_HTTP_REQ_TIMEOUT)"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return f"{CUT_SHORT} ({ATTEMPTS} attempts)" if retried else CUT_SHORT
+        cut = "the connection was cut before the whole answer arrived"
+        return f"{cut} ({ATTEMPTS} attempts)" if retried else cut
     if isinstance(error, requests.TooManyRedirects):
         return text  # the session's words (see follow_one_redirect)
     if isinstance(error, requests.exceptions.InvalidHeader):
@@ -124,6 +103,6 @@ def transport_reason(error: BaseException, timeout: float, *, retried: bool) -> 
         inner = cause.args[-1] if isinstance(cause, ProtocolError) else None
         # An answer that does not parse as HTTP (not a connection closed early).
         if isinstance(inner, http.client.HTTPException) and not isinstance(inner, OSError):
-            return NOT_HTTP
-        return UNREACHABLE
+            return "the answer is not well-formed HTTP"
+        return f"unreachable: the connection failed ({ATTEMPTS} attempts)"
     return f"the request failed ({type(error).__name__})"

@@ -1,22 +1,12 @@
-"""The ``requests.Session`` under hvac, set up once per configuration so
-that it behaves like Vault's own client.
+"""The ``requests.Session`` under hvac, set up once per configuration so that it behaves like
+Vault's own client: our TLS context (never certifi), the proxy chosen once for ``VAULT_ADDR``
+(``trust_env`` off: nothing from ``os.environ``), one redirect at most
+(:func:`follow_one_redirect`), and retries within the total bound of ``VAULT_HTTP_REQ_TIMEOUT``
+(:meth:`VaultAdapter.send`).
 
-hvac, when given a session, ignores its own ``verify``, ``cert`` and
-``proxies`` arguments (hvac/adapters.py): the session carries them.
-
-- **Trust**: one :class:`ssl.SSLContext` from ``VAULT_CACERT``/``VAULT_CAPATH``,
-  else ``SSL_CERT_FILE``/``SSL_CERT_DIR`` of the agent's environment, else
-  the system trust store (never certifi); SAN-only host names; the client
-  certificate of ``VAULT_CLIENT_CERT``/``VAULT_CLIENT_KEY``.
-- **Proxies**: chosen once for ``VAULT_ADDR`` (:mod:`envsecrets_vault.proxies`);
-  ``trust_env`` is off, so nothing comes from ``os.environ``.
-- **Redirects**: a response hook follows at most one 301/302/307/308,
-  re-sending the same request (method, body, token), never from https to
-  http, none with ``VAULT_DISABLE_REDIRECTS``.
-- **Retries and the total bound** of ``VAULT_HTTP_REQ_TIMEOUT``: see
-  :meth:`VaultAdapter.send`.
-
-Imported on the first fetch only (it imports requests and urllib3).
+hvac, when given a session, ignores its own ``verify``, ``cert`` and ``proxies`` arguments
+(hvac/adapters.py): the session carries them. Imported on the first fetch only (it imports requests
+and urllib3).
 """
 
 from __future__ import annotations
@@ -44,30 +34,24 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Redirects Vault's client follows (one of them, at most).
 REDIRECT_STATUSES = frozenset({301, 302, 307, 308})
 
-#: The one retry policy. GET and LIST: a failed connection, a connection
-#: dropped or cut before the whole answer, 429 and 5xx, with backoff (0,
-#: 0.4, 0.8 s). POST (the login): a failed connection only (nothing was
-#: sent), never a replay of a login the server may have acted on.
+#: The one retry policy. GET and LIST: a failed connection, a connection dropped or cut before the
+#: whole answer, 429 and 5xx, with backoff (0, 0.4, 0.8 s). POST (the login): a failed connection
+#: only (nothing was sent), never a replay of a login the server may have acted on. No Retry-After:
+#: an hour's would stall the agent; the budget rules.
+# fmt: off
 RETRY = Retry(
-    total=ATTEMPTS - 1,
-    connect=ATTEMPTS - 1,
-    read=ATTEMPTS - 1,
-    status=ATTEMPTS - 1,
-    other=0,
-    redirect=False,
-    allowed_methods=frozenset({"GET", "LIST"}),
-    status_forcelist=RETRY_STATUSES,
-    backoff_factor=0.2,
-    backoff_max=2.0,
-    # A Retry-After of an hour must not stall the agent: the budget rules.
+    total=ATTEMPTS - 1, connect=ATTEMPTS - 1, read=ATTEMPTS - 1, status=ATTEMPTS - 1,
+    other=0, redirect=False, allowed_methods=frozenset({"GET", "LIST"}),
+    status_forcelist=RETRY_STATUSES, backoff_factor=0.2, backoff_max=2.0,
     respect_retry_after_header=False,
 )
+# fmt: on
 
 
 @functools.lru_cache(maxsize=8)
 def tls_context(tls: TLSSettings) -> ssl.SSLContext:
-    """The TLS context for *tls*, made once per process and settings (the
-    system store alone costs ~30 ms of CPU to load).
+    """The TLS context for *tls*, made once per process and settings (the system store alone costs
+    ~30 ms of CPU to load).
 
     :raise OSError: (``ssl.SSLError``) for a CA or client certificate that
         cannot be loaded.
@@ -110,8 +94,8 @@ class VaultAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # Our context holds the trust anchors and the client certificate;
-        # requests would load certifi's bundle into it (verify=True).
+        # Our context holds the trust anchors and the client certificate; requests would load
+        # certifi's bundle into it (verify=True).
         if self.context is None:
             super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
 
@@ -126,15 +110,12 @@ class VaultAdapter(HTTPAdapter):
     ) -> requests.Response:
         """Send *request* under :data:`RETRY`, every attempt within one budget.
 
-        ``VAULT_HTTP_REQ_TIMEOUT`` bounds the whole call, as Go's
-        ``http.Client.Timeout`` does: each attempt gets ``Timeout(total=)``
-        of what is left (connect, then the answer's head), the body is read
-        with the socket timeout set to what is left before each read (a
-        server trickling bytes cannot stretch the call), and a timeout ends
-        the call: the budget is spent. The retries run here, not inside
-        urllib3, because urllib3 gives each retry a fresh timeout and
-        counts a read timeout like a dropped connection: it would send a
-        timed-out GET again. *timeout* (hvac's) is replaced by the budget.
+        ``VAULT_HTTP_REQ_TIMEOUT`` bounds the whole call, as Go's ``http.Client.Timeout``: each
+        attempt gets ``Timeout(total=)`` of what is left (connect and head), the body is read with
+        the socket timeout set to what is left before each read (a trickling server cannot stretch
+        the call), and a timeout ends the call. The retries run here, not in urllib3: urllib3 gives
+        each retry a fresh timeout and counts a read timeout as a dropped connection (it would send
+        a timed-out GET again). hvac's *timeout* gives way to the budget.
         """
         deadline = time.monotonic() + self.budget
         method, url, retry = (request.method or "GET").upper(), request.url or "", RETRY
@@ -204,9 +185,8 @@ def _read_whole(response: requests.Response, deadline: float) -> requests.Respon
 def follow_one_redirect(
     response: requests.Response, *, disabled: bool, **kwargs: Any
 ) -> requests.Response:
-    """A response hook: as Vault's client, re-send the same request (method,
-    body, token) to the new location, once, never from https to another
-    scheme; none with ``VAULT_DISABLE_REDIRECTS``.
+    """A response hook: as Vault's client, re-send the same request (method, body, token) to the
+    new location, once, never from https to another scheme; none with ``VAULT_DISABLE_REDIRECTS``.
 
     :raise requests.TooManyRedirects: saying why a redirect is not followed.
     """
@@ -253,8 +233,8 @@ def make_session(config: VaultConfig) -> requests.Session:
     :raise OSError: when the CA or client certificate cannot be loaded.
     """
     https = config.address.lower().startswith("https:")
-    # An http:// server never pays for the trust store (urllib3's defaults
-    # serve a redirect to https).
+    # An http:// server never pays for the trust store (urllib3's defaults serve a redirect to
+    # https).
     context = tls_context(config.tls) if https or config.tls.client else None
     session = requests.Session()
     session.trust_env = False  # no proxy, CA bundle or ~/.netrc from os.environ
