@@ -1,8 +1,6 @@
 """One Vault client: hvac over the session of :mod:`envsecrets_vault.session`, one token, AppRole
-logins one at a time.
-
-Imported on the first fetch only (it imports hvac and requests). Every error names the request, the
-path and the server, never a token, a secret ID or a value.
+logins one at a time. Errors name the request, the path and the server, never a token, a secret ID
+or a value. Imported on the first fetch only (it imports hvac and requests).
 """
 
 from __future__ import annotations
@@ -152,21 +150,32 @@ class VaultClient:
             and str((info.get("options") or {}).get("version", "1")) == str(engine)
         ]
 
-    def _json(self, what: str, call: Call, *, api: ApiPath | None = None) -> Mapping[str, object]:
-        """Run *call* with the token and return the JSON object it answered."""
+    def _json(
+        self, what: str, call: Call, *, api: ApiPath | None = None, login: bool = False
+    ) -> Mapping[str, object]:
+        """Run *call* (with the token, unless it logs in); return the JSON object it answered."""
         try:
-            response = self._authorised(call)
+            response = call() if login else self._authorised(call)
         except hvac.exceptions.VaultError as error:
             raise self._failure(error, what, api) from None
         except (requests.RequestException, OSError) as error:
             # from None: the chained exception holds the request, headers included.
-            raise self._transport_failure(error, what) from None
+            retried = not what.startswith("POST")
+            why = reasons.transport_reason(error, self.config.timeout, retried=retried)
+            raise ProviderError(f"{why}: {self._at(what)}") from None
         log.debug("%s at %s: HTTP %d", what, self._where, response.status_code)
-        return self._body(response, what)
+        try:
+            # Never "replace" a byte: a mangled byte would become a wrong secret.
+            body = parse_json(response.content.decode("utf-8"))
+        except (UnicodeDecodeError, ProviderError):
+            body = None
+        if not isinstance(body, Mapping):
+            raise ProviderError(f"Vault answered with something that is not a JSON object: "
+                                f"{self._at(what)}")  # fmt: skip
+        return body
 
     def _authorised(self, call: Call) -> requests.Response:
-        """*call* with the token (logging in first with AppRole); after a 403
-        with AppRole, one more login and one more try."""
+        """*call* with the token; after a 403 with AppRole, one more login and one more try."""
         token = self._token_now(time.monotonic())
         try:
             return call()
@@ -179,23 +188,20 @@ class VaultClient:
                 self._login()
         return call()
 
-    def _body(self, response: requests.Response, what: str) -> Mapping[str, object]:
-        try:
-            # Never "replace" a byte: a mangled byte would become a wrong secret.
-            body = parse_json(response.content.decode("utf-8"))
-        except (UnicodeDecodeError, ProviderError):
-            body = None
-        if not isinstance(body, Mapping):
-            raise ProviderError(
-                f"Vault answered with something that is not a JSON object: {self._at(what)}"
-            )
-        return body
-
     def _failure(
         self, error: hvac.exceptions.VaultError, what: str, api: ApiPath | None
     ) -> ProviderError:
-        retried = not what.startswith("POST")
-        why = reasons.answer_reason(error, self._secrets(), retried=retried)
+        hide = (self._token, self.config.token, self.config.role_id, self.config.secret_id)
+        hide_ = [secret for secret in hide if secret]
+        if what == LOGIN and isinstance(error, _REJECTED):
+            said = reasons.vault_errors(error.errors, hide_)
+            return CredentialsRejected(
+                "AppRole login failed: wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, "
+                f"or the secret ID expired{f' [Vault: {said}]' if said else ''}: {self._at(what)}"
+            )
+        why = reasons.answer_reason(error, hide_, retried=not what.startswith("POST"))
+        if what == LOGIN:
+            return VaultAuthError(f"AppRole login failed, {why}: {self._at(what)}")
         if isinstance(error, hvac.exceptions.InvalidPath):
             return SecretNotFound(f"{_not_found_reason(error, api) or why}: {self._at(what)}")
         if isinstance(error, hvac.exceptions.Forbidden):
@@ -204,18 +210,8 @@ class VaultClient:
             return AccessDenied(f"{why}: {self._at(what)}")
         return ProviderError(f"{why}: {self._at(what)}")
 
-    def _transport_failure(self, error: BaseException, what: str) -> ProviderError:
-        retried = not what.startswith("POST")
-        why = reasons.transport_reason(error, self.config.timeout, retried=retried)
-        return ProviderError(f"{why}: {self._at(what)}")
-
     def _at(self, what: str) -> str:
         return f"{what} at Vault {self._where}"
-
-    def _secrets(self) -> tuple[str, ...]:
-        """Credentials that must never appear in a message."""
-        found = (self._token, self.config.token, self.config.role_id, self.config.secret_id)
-        return tuple(secret for secret in found if secret)
 
     # -- the token -------------------------------------------------------
 
@@ -235,50 +231,26 @@ class VaultClient:
             return self._token
 
     def _valid(self) -> bool:
-        return self._token is not None and (
-            self._expires is None or time.monotonic() < self._expires
-        )
+        expires = self._expires
+        return self._token is not None and (expires is None or time.monotonic() < expires)
 
     def _login(self) -> None:
         """AppRole login; the caller holds the login lock."""
-        started = time.monotonic()
-        self._token = None
+        started, self._token = time.monotonic(), None
+        approle = self._hvac.auth.approle
         try:
-            token, ttl = self._approle_login()
+            body = self._json(LOGIN, functools.partial(
+                approle.login, role_id=self.config.role_id, secret_id=self.config.secret_id,
+                use_token=False, mount_point=APPROLE_MOUNT,
+            ), login=True)  # fmt: skip
+            auth = body.get("auth")
+            token = auth.get("client_token") if isinstance(auth, Mapping) else None
+            if not isinstance(token, str) or not token:
+                raise VaultAuthError(f"AppRole login answered without a client token: "
+                                     f"{self._at(LOGIN)}")  # fmt: skip
         except ProviderError as error:
             self._failed = (error, time.monotonic())
             raise
-        self._hvac.token = token
-        self._expires = started + ttl - min(RENEW_MARGIN, ttl / 10) if ttl > 0 else None
-        self._token, self._failed = token, None
-
-    def _approle_login(self) -> tuple[str, float]:
-        try:
-            response = self._hvac.auth.approle.login(
-                role_id=self.config.role_id,
-                secret_id=self.config.secret_id,
-                use_token=False,
-                mount_point=APPROLE_MOUNT,
-            )
-        except (hvac.exceptions.InvalidRequest, hvac.exceptions.Unauthorized,
-                hvac.exceptions.Forbidden) as error:  # fmt: skip
-            said = reasons.vault_errors(error.errors, self._secrets())
-            raise CredentialsRejected(
-                "AppRole login failed: wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, "
-                f"or the secret ID expired{f' [Vault: {said}]' if said else ''}: {self._at(LOGIN)}"
-            ) from None
-        except hvac.exceptions.VaultError as error:
-            raise VaultAuthError(
-                f"AppRole login failed, {self._failure(error, LOGIN, None)}"
-            ) from None
-        except (requests.RequestException, OSError) as error:
-            raise self._transport_failure(error, LOGIN) from None
-        auth = self._body(response, LOGIN).get("auth")
-        token = auth.get("client_token") if isinstance(auth, Mapping) else None
-        if not isinstance(token, str) or not token:
-            raise VaultAuthError(
-                f"AppRole login answered without a client token: {self._at(LOGIN)}"
-            )
         assert isinstance(auth, Mapping)
         try:
             ttl = float(auth.get("lease_duration") or 0)  # a JSONNumber: str
@@ -286,13 +258,23 @@ class VaultClient:
             ttl = 0.0
         log.debug("AppRole login at %s: %s token, TTL %gs",
                   self._where, auth.get("token_type", "unknown"), ttl)  # fmt: skip
-        return token, ttl
+        self._hvac.token = token
+        self._expires = started + ttl - min(RENEW_MARGIN, ttl / 10) if ttl > 0 else None
+        self._token, self._failed = token, None
 
     def close(self) -> None:
         """Close connections and forget the token."""
         self._token = None
         self._hvac.token = ""
         self._hvac.adapter.close()
+
+
+#: Login answers that mean the credentials are wrong: sending them again cannot help.
+_REJECTED = (
+    hvac.exceptions.InvalidRequest,
+    hvac.exceptions.Unauthorized,
+    hvac.exceptions.Forbidden,
+)
 
 
 def _not_found_reason(error: hvac.exceptions.VaultError, api: ApiPath | None) -> str:

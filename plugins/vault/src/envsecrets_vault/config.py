@@ -1,10 +1,6 @@
-"""Reading the ``VAULT_*`` settings from the agent's environment.
-
-Pure parsing: no network and no hvac. The parsed settings are attrs value objects whose validators
-and converters hold the rules; every error names the variable, never its value when the value may
-be a credential.
-
-Imported when a provider is built (it imports attrs), never by ``import envsecrets_vault``.
+"""Reading the ``VAULT_*`` settings from the agent's environment: pure parsing into attrs value
+objects. Errors name the variable, never a value that may be a credential. Imported when a provider
+is built (it imports attrs), never by ``import envsecrets_vault``.
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
-"""From a reference NAME to the mount and secret path hvac's KV methods read.
+"""From a reference NAME to the mount and secret path hvac's KV methods read (no server asked).
 
-KV v1: ``mount/path`` reads ``/v1/mount/path``.
-
-KV v2 (the rules decide alone: no mount probing per read):
-
-- ``app`` (no ``/``) reads the default mount: ``/v1/secret/data/app``;
-- ``custom/data/app``, ``team/kv/data/app`` (``data`` is a segment after
-  the first) is the API path as written, the form the original agent needs:
-  the mount is what comes before ``data``;
-- ``kv/app/db`` (anything else) takes the first segment as the mount:
-  ``/v1/kv/data/app/db``.
-
-``?version=N`` at the end of a KV v2 NAME pins version N. Pure functions, cached: they run at parse
-time and again per fetch.
+KV v1: ``mount/path`` reads ``/v1/mount/path``. KV v2: ``app`` (no ``/``) reads the default mount
+(``/v1/secret/data/app``); a NAME with ``data`` as a segment after the first is the API path as
+written (``team/kv/data/app``: the original agent's form, the mount before ``data``); otherwise the
+first segment is the mount (``kv/app/db`` reads ``/v1/kv/data/app/db``). ``?version=N`` pins a
+KV v2 version.
 """
 
 from __future__ import annotations
@@ -131,24 +123,14 @@ class ListPath:
 
 
 def list_path(prefix: str, engine: int) -> ListPath | None:
-    """The folder a name *prefix* lists, by the rules of the read paths.
-
-    ``None`` for a prefix without ``/``: the top level (mounts, and for KV v2 the default mount's
-    root; see the provider).
-    """
+    """The folder a *prefix* lists, by the read rules; ``None`` for the top level (no ``/``)."""
     prefix = prefix.removeprefix("/")
     if "/" not in prefix:
         return None
     folder, _, start = prefix.rpartition("/")
-    segments = folder.split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
-    if engine == 2 and "data" in segments[1:]:
-        at = segments.index("data", 1)
-        mount, inside = segments[:at], "/".join(segments[at + 1 :])
-    else:
-        mount, inside = segments[:1], "/".join(segments[1:])
-    return ListPath("/".join(mount), inside + "/" if inside else "", folder + "/", start)
+    api = (kv2_path if engine == 2 else kv1_path)(folder + "/_")  # the folder of a secret "_"
+    inside = api.secret.rpartition("/")[0]
+    return ListPath(api.mount, inside + "/" if inside else "", folder + "/", start)
 
 
 def _clean(path: str) -> str:

@@ -1,12 +1,9 @@
-"""Which proxy the Vault address takes, from the agent's ``*_PROXY`` variables.
-
-Decided once per configuration (:func:`envsecrets_vault.session.make_session`), from the provider's
-environment, never from ``os.environ`` (requests' helpers read ``os.environ``, match ``NO_PROXY``
-without a domain boundary and know no IPv6 range). The semantics of curl: ``https_proxy`` for
-``https://``, ``http_proxy`` for ``http://``, ``all_proxy`` for both; ``NO_PROXY`` entries
-separated by commas, each a host name matched on a domain boundary (``example.com``,
-``.example.com`` and ``*.example.com`` cover ``vault.example.com``, not ``badexample.com``), an
-optional ``:port``, an IPv4 or IPv6 address or range, or ``*`` for everything.
+"""Which proxy the Vault address takes, decided once per configuration from the provider's
+environment (requests' helpers read ``os.environ``, match ``NO_PROXY`` without a domain boundary and
+know no IPv6 range), with curl's semantics: ``https_proxy``/``http_proxy`` by scheme, else
+``all_proxy``; ``NO_PROXY`` entries are host names on a domain boundary (``example.com``,
+``.example.com``, ``*.example.com``), with an optional ``:port``, IPv4/IPv6 addresses or ranges,
+or ``*``.
 """
 
 from __future__ import annotations

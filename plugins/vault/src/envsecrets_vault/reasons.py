@@ -1,9 +1,5 @@
 """Why a Vault call failed, in plain words: hvac's typed exceptions and requests' transport errors,
-plus Vault's own ``errors`` text, bounded and with credentials hidden. Never a request, a token or
-a value.
-
-Imported on the first fetch only (it imports hvac and requests).
-"""
+plus Vault's own ``errors`` text (bounded, credentials hidden). Never a request, token or value."""
 
 from __future__ import annotations
 
