@@ -47,14 +47,12 @@ class CredentialsRejected(VaultAuthError):
 
 
 class VaultClient:
-    """Reads and lists KV secrets of one Vault server with one token.
+    """Reads and lists KV secrets of one Vault server with one token (thread-safe).
 
-    Thread-safe. With AppRole, the first call logs in (under a lock: the calls waiting for it use
-    its token, or its failure), the token is reused until its TTL nearly runs out, and a 403 causes
-    one more login and one retry (the token may have been revoked). Through ``VAULT_AGENT_ADDR``
-    without a token, requests carry none: the agent adds its own.
-
-    :raise ProviderError: when the CA or client certificate cannot be loaded.
+    With AppRole, the first call logs in (under a lock: the calls waiting for it use its token or
+    its failure), the token is reused until its TTL nearly runs out, and a 403 causes one more
+    login and one more try (the token may have been revoked). Through ``VAULT_AGENT_ADDR`` without
+    a token, requests carry none: the agent adds its own.
     """
 
     def __init__(self, config: VaultConfig) -> None:
@@ -65,8 +63,9 @@ class VaultClient:
         self._login_lock = threading.Lock()
         self._failed: tuple[ProviderError, float] | None = None  # the last login's failure
         if not config.verify:
-            log.warning("VAULT_SKIP_VERIFY is set: the TLS certificate of %s is not verified",
-                        self._where)  # fmt: skip
+            log.warning(
+                "VAULT_SKIP_VERIFY is set: %s's TLS certificate is not verified", self._where
+            )
         try:
             session = make_session(config)
         except OSError:
@@ -75,9 +74,7 @@ class VaultClient:
             raise ProviderError(f"{why}: Vault {self._where}") from None
         self._hvac = hvac.Client(
             url=config.address,
-            # Never the ambient VAULT_TOKEN or ~/.vault-token: ours, or none (an agent adds its
-            # own).
-            token=self._token or "",
+            token=self._token or "",  # never VAULT_TOKEN or ~/.vault-token of os.environ
             verify=config.verify,
             cert=(),  # nor the ambient VAULT_CLIENT_CERT: the session's context holds ours
             timeout=config.timeout,
@@ -91,43 +88,25 @@ class VaultClient:
         auth = "approle" if self.config.uses_approle else "token" if self.config.token else "agent"
         return f"<VaultClient {self._where} auth={auth}>"
 
-    # -- reading and listing ---------------------------------------------
-
     def read(self, api: ApiPath) -> Mapping[str, object]:
-        """GET *api* and return the JSON body of the answer.
+        """GET *api*: the JSON body of the answer.
 
         :raise SecretNotFound: on 404 (naming a deleted or destroyed KV v2 version).
-        :raise AccessDenied: on 403.
-        :raise ProviderError: on any other failure.
+        :raise AccessDenied: on 403; :raise ProviderError: on any other failure.
         """
-        kv = self._hvac.secrets.kv
+        kv, where = self._hvac.secrets.kv, {"path": api.secret, "mount_point": api.mount}
+        call: Call = functools.partial(kv.v1.read_secret, **where)
         if api.engine == 2:
-            call: Call = functools.partial(
-                kv.v2.read_secret_version,
-                path=api.secret,
-                mount_point=api.mount,
-                version=api.version,
-                raise_on_deleted_version=True,
-            )
-        else:
-            call = functools.partial(kv.v1.read_secret, path=api.secret, mount_point=api.mount)
+            version = {"version": api.version, "raise_on_deleted_version": True}
+            call = functools.partial(kv.v2.read_secret_version, **where, **version)
         return self._json(f"GET {api.describe()}", call, api=api)
 
     def list_keys(self, listing: ListPath, engine: int) -> list[str]:
-        """LIST a folder: its keys; ``[]`` when there is nothing there (404).
-
-        :raise AccessDenied: on 403 (the policy lacks ``list`` on the path).
-        """
-        kv = self._hvac.secrets.kv
-        version = kv.v2 if engine == 2 else kv.v1
-        what = listing.describe(engine)
+        """LIST a folder: its keys, ``[]`` for none (404). :raise AccessDenied: on 403."""
+        kv, what = self._hvac.secrets.kv, listing.describe(engine)
+        call = (kv.v2 if engine == 2 else kv.v1).list_secrets
         try:
-            body = self._json(
-                what,
-                functools.partial(
-                    version.list_secrets, path=listing.folder, mount_point=listing.mount
-                ),
-            )
+            body = self._json(what, functools.partial(call, listing.folder, listing.mount))
         except SecretNotFound:
             return []
         data = body.get("data")
@@ -137,8 +116,7 @@ class VaultClient:
         return [key for key in keys if isinstance(key, str)]
 
     def kv_mounts(self, engine: int) -> list[str]:
-        """The KV mounts of *engine* the token can see (``GET sys/internal/ui/mounts``, allowed to
-        any token), as ``mount/``."""
+        """The KV mounts of *engine* the token can see, as ``mount/``."""
         body = self._json(f"GET {MOUNTS}", functools.partial(self._hvac.adapter.get, MOUNTS))
         data = body.get("data")
         mounts = data.get("secret") if isinstance(data, Mapping) else None
@@ -212,8 +190,6 @@ class VaultClient:
 
     def _at(self, what: str) -> str:
         return f"{what} at Vault {self._where}"
-
-    # -- the token -------------------------------------------------------
 
     def _token_now(self, started: float) -> str | None:
         """The token to send, after an AppRole login if none is valid; a login that failed after

@@ -6,7 +6,6 @@ is built (it imports attrs), never by ``import envsecrets_vault``.
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
 import os
 import re
@@ -41,10 +40,8 @@ class CACert:
     """Where the CA certificates come from: a file, a directory, or PEM text."""
 
     path: str | None = None
-    #: A directory of CA files (``VAULT_CAPATH``, as the Vault CLI).
-    directory: str | None = None
-    #: PEM text given inline or in base64 (loaded from memory).
-    pem: str | None = attrs.field(default=None, repr=False)
+    directory: str | None = None  # VAULT_CAPATH, as the Vault CLI
+    pem: str | None = attrs.field(default=None, repr=False)  # inline or base64
 
 
 @attrs.frozen
@@ -59,10 +56,8 @@ class ClientCert:
 class TLSSettings:
     """How the server's certificate is checked, and what the client shows."""
 
-    #: False with ``VAULT_SKIP_VERIFY``.
-    verify: bool = True
-    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store, or ``SSL_CERT_FILE``
-    #: / ``SSL_CERT_DIR`` of the agent's environment.
+    verify: bool = True  # False with VAULT_SKIP_VERIFY
+    # VAULT_CACERT / VAULT_CAPATH; None: SSL_CERT_FILE / SSL_CERT_DIR, else the system store.
     ca: CACert | None = None
     system_file: str | None = None
     system_dir: str | None = None
@@ -80,11 +75,9 @@ class VaultConfig:
     namespace: str | None = None
     tls: TLSSettings = attrs.field(factory=TLSSettings)
     timeout: float = DEFAULT_TIMEOUT
-    #: Follow no redirect at all (``VAULT_DISABLE_REDIRECTS``).
-    disable_redirects: bool = False
-    #: True when the address came from ``VAULT_AGENT_ADDR``.
-    via_agent: bool = False
-    #: The agent's proxy variables (lower-case keys).
+    disable_redirects: bool = False  # VAULT_DISABLE_REDIRECTS
+    via_agent: bool = False  # the address came from VAULT_AGENT_ADDR
+    # The agent's proxy variables (lower-case keys).
     proxy_environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
@@ -110,11 +103,8 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
     :raise VaultConfigError: naming the variable at fault.
     """
     agent = environ.get("VAULT_AGENT_ADDR", "").strip()  # as the Vault CLI: it wins
-    address = (
-        _address(agent, "VAULT_AGENT_ADDR")
-        if agent
-        else _address(environ.get("VAULT_ADDR", "").strip(), "VAULT_ADDR")
-    )
+    variable = "VAULT_AGENT_ADDR" if agent else "VAULT_ADDR"
+    address = _address(agent or environ.get("VAULT_ADDR", "").strip(), variable)
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
     if bool(role_id) != bool(secret_id):
@@ -161,16 +151,11 @@ def _header(variable: str, value: str | None) -> str | None:
     """*value*, checked for an HTTP header: no control character (CR/LF
     above all), Latin-1 only (what HTTP/1.1 headers carry)."""
     if value is not None and _CONTROL.search(value):
-        raise VaultConfigError(
-            f"{variable} holds a control character (CR, LF...): it cannot be sent in an HTTP header"
-        )
-    if value is not None and not value.isascii():
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise VaultConfigError(
-                f"{variable} holds characters an HTTP header cannot carry (not Latin-1)"
-            ) from None
+        raise VaultConfigError(f"{variable} holds a control character (CR, LF...): it cannot be "
+                               "sent in an HTTP header")  # fmt: skip
+    if value is not None and any(ord(char) > 255 for char in value):
+        raise VaultConfigError(f"{variable} holds characters an HTTP header cannot carry (not "
+                               "Latin-1)")  # fmt: skip
     return value
 
 
@@ -188,9 +173,8 @@ def _address(value: str, variable: str) -> str:
 
 
 def load_token(value: str) -> str | None:
-    """Return the token in ``VAULT_TOKEN``: literal, ``file://PATH`` or ``base64://B64``.
+    """The token in ``VAULT_TOKEN`` (literal, ``file://PATH`` or ``base64://B64``), or ``None``.
 
-    :return: ``None`` when the variable is empty.
     :raise VaultConfigError: for an unreadable file or bad base64 (never quoting the token).
     """
     value = value.strip()
@@ -215,24 +199,17 @@ def load_token(value: str) -> str | None:
 
 
 def load_ca(value: str) -> CACert | None:
-    """Read ``VAULT_CACERT``: a file path, ``file://PATH``, ``base64://B64``, bare base64 of a PEM,
-    or an inline PEM.
-
-    :return: ``None`` when unset.
-    :raise VaultConfigError: for a value that is none of these.
-    """
+    """Read ``VAULT_CACERT`` (``None`` when unset): a file path, ``file://PATH``, ``base64://B64``,
+    bare base64 of a PEM, or an inline PEM. :raise VaultConfigError: for anything else."""
     value = value.strip()
     if not value:
         return None
-    if value.startswith("file://"):
-        path = value.removeprefix("file://")
-        if not os.path.isfile(path):
-            raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
-        return CACert(path=path)
     if _PEM_MARK in value:
         return CACert(pem=_normalise_pem(value))
-    if os.path.isfile(value):
-        return CACert(path=value)
+    if os.path.isfile(path := value.removeprefix("file://")):
+        return CACert(path=path)
+    if value.startswith("file://"):
+        raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
     pem = _b64decode(value.removeprefix("base64://"))
     if pem is not None and _PEM_MARK in pem:
         return CACert(pem=pem)
@@ -247,10 +224,7 @@ def load_ca(value: str) -> CACert | None:
 
 
 def load_capath(value: str) -> CACert | None:
-    """Read ``VAULT_CAPATH``: a directory of CA files (or one file, as the Vault CLI allows).
-
-    :raise VaultConfigError: when it names nothing.
-    """
+    """Read ``VAULT_CAPATH``: a directory of CA files (or one file, as the Vault CLI allows)."""
     value = value.strip()
     if not value:
         return None
@@ -262,10 +236,7 @@ def load_capath(value: str) -> CACert | None:
 
 
 def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
-    """``VAULT_CLIENT_CERT`` (and ``VAULT_CLIENT_KEY`` unless the key is in the certificate file).
-
-    :raise VaultConfigError: for a missing file, or a key without a certificate.
-    """
+    """``VAULT_CLIENT_CERT`` and ``VAULT_CLIENT_KEY`` (unless the key is in the certificate)."""
     cert = environ.get("VAULT_CLIENT_CERT", "").strip()
     key = environ.get("VAULT_CLIENT_KEY", "").strip()
     if not cert:
@@ -287,17 +258,11 @@ def _normalise_pem(text: str) -> str:
 
 
 def _b64decode(text: str) -> str | None:
-    compact = "".join(text.split())
+    # Standard or URL-safe alphabet, padding optional; UTF-8 text or nothing.
+    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
     try:
-        raw = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            raw = base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4))
-        except (binascii.Error, ValueError):
-            return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True).decode()
+    except ValueError:  # binascii.Error, UnicodeDecodeError
         return None
 
 
@@ -318,9 +283,7 @@ _UNITS = {
 
 def parse_duration(text: str) -> float:
     """Seconds in *text*: a Go duration (``5s``, ``500ms``, ``1m30s``) or bare seconds.
-
-    :raise ValueError: when *text* is neither.
-    """
+    :raise ValueError: when *text* is neither."""
     text = text.strip()
     if re.fullmatch(_NUMBER, text):
         return float(text)

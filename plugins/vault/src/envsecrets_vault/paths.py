@@ -25,16 +25,12 @@ _VERSION_MARK = "?version="
 class ApiPath:
     """What one reference NAME reads: an API path and maybe a KV v2 version."""
 
-    #: Path below ``/v1/``, without a leading slash (``kv/data/app``).
-    path: str
-    #: The pinned KV v2 version, or ``None`` for the latest.
-    version: int | None = None
-    # Not compared: two NAMEs of one API path share one read.
-    #: The mount and the secret's path in it, for hvac's KV methods.
+    path: str  # below /v1/: kv/data/app
+    version: int | None = None  # a pinned KV v2 version
+    # For hvac's KV methods; not compared (two NAMEs of one path are one read).
     mount: str = field(default="", compare=False)
     secret: str = field(default="", compare=False)
-    #: The KV engine version: 1 or 2.
-    engine: int = field(default=2, compare=False)
+    engine: int = field(default=2, compare=False)  # KV version
 
     @property
     def name(self) -> str:
@@ -68,11 +64,7 @@ class ApiPath:
 
 @functools.lru_cache(maxsize=4096)
 def kv1_path(name: str) -> ApiPath:
-    """Map a ``_vaultkv1`` NAME to its API path.
-
-    :raise ReferenceSyntaxError: for an empty path, ``.``/``..``, no secret
-        after the mount, or ``?version=``.
-    """
+    """Map a ``_vaultkv1`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     if _VERSION_MARK in name:
         raise ReferenceSyntaxError("KV v1 secrets have no versions: ?version= is for _vaultkv2")
     path = _clean(name)
@@ -84,11 +76,7 @@ def kv1_path(name: str) -> ApiPath:
 
 @functools.lru_cache(maxsize=4096)
 def kv2_path(name: str) -> ApiPath:
-    """Map a ``_vaultkv2`` NAME to its API path and version.
-
-    :raise ReferenceSyntaxError: for an empty path, ``.``/``..`` segments,
-        nothing after ``data/``, or a version that is not a positive integer.
-    """
+    """Map a ``_vaultkv2`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     path, mark, raw_version = name.partition(_VERSION_MARK)
     version = _version(raw_version) if mark else None
     segments = _clean(path).split("/")
@@ -109,12 +97,9 @@ class ListPath:
     """What a name prefix lists: a folder of a mount, and how its entries become NAMEs."""
 
     mount: str
-    #: The folder in the mount, empty or ending with ``/``.
-    folder: str
-    #: Put before each listed key to make a NAME usable in a reference.
-    name_prefix: str
-    #: Only keys starting with this are kept (the part after the last ``/``).
-    start: str
+    folder: str  # in the mount: empty or ending with "/"
+    name_prefix: str  # put before each listed key to make a NAME
+    start: str  # only keys starting with this are kept
 
     def describe(self, engine: int) -> str:
         """``LIST /v1/kv/metadata/app/``, for messages."""

@@ -1,17 +1,16 @@
-"""The ``_vaultkv1`` and ``_vaultkv2`` providers.
-
-The two providers of one resolver share one client (the core's
-:class:`~envsecrets.SharedState`), built on the first fetch, which imports
-hvac and requests; attrs (the settings) loads when a provider is built.
-"""
+"""The ``_vaultkv1`` and ``_vaultkv2`` providers. Both share one client per resolver (the core's
+:class:`~envsecrets.SharedState`), built on the first fetch (which imports hvac and requests); attrs
+(the settings) loads when a provider is built."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
+from envsecrets.errors import AccessDenied
 from envsecrets_vault.paths import DEFAULT_KV2_MOUNT, ApiPath, kv1_path, kv2_path, list_path
 
 if TYPE_CHECKING:
@@ -89,11 +88,9 @@ class VaultProvider(envsecrets.Provider):
         if self._client is None:
             from envsecrets_vault.client import VaultClient
 
-            config = self.config
             # Both prefixes read one environment, so one client serves both.
-            self._client = self.shared.get_or_create(
-                f"client:{config.where}", lambda: VaultClient(config)
-            )
+            make = functools.partial(VaultClient, self.config)
+            self._client = self.shared.get_or_create(f"client:{self.config.where}", make)
         return self._client
 
     def close(self) -> None:
@@ -102,11 +99,8 @@ class VaultProvider(envsecrets.Provider):
             client.close()
 
     def list_names(self, prefix: str) -> Iterable[str]:
-        """NAMEs under *prefix*, usable in references; folders end with ``/``.
-
-        LISTs one folder (the policy needs ``list`` on it); a folder that does not exist lists
-        nothing. A prefix without ``/`` lists the KV mounts the token can see (and, for KV v2, the
-        default mount's root).
+        """NAMEs under *prefix* (folders end with ``/``): one folder LISTed (a missing one lists
+        nothing); without ``/``, the KV mounts the token sees (KV v2: the default mount's root too).
 
         :raise envsecrets.AccessDenied: when the policy does not allow LIST.
         """
@@ -121,8 +115,6 @@ class VaultProvider(envsecrets.Provider):
 
     def root_names(self, client: VaultClient) -> list[str]:
         """What a prefix without ``/`` can complete to."""
-        from envsecrets.errors import AccessDenied
-
         try:
             return client.kv_mounts(self.kv_version)
         except AccessDenied:  # a token without the default policy

@@ -1,10 +1,8 @@
-"""Which proxy the Vault address takes, decided once per configuration from the provider's
-environment (requests' helpers read ``os.environ``, match ``NO_PROXY`` without a domain boundary and
-know no IPv6 range), with curl's semantics: ``https_proxy``/``http_proxy`` by scheme, else
-``all_proxy``; ``NO_PROXY`` entries are host names on a domain boundary (``example.com``,
-``.example.com``, ``*.example.com``), with an optional ``:port``, IPv4/IPv6 addresses or ranges,
-or ``*``.
-"""
+"""The proxy of the Vault address, decided once per configuration from the provider's environment
+(requests' helpers read ``os.environ`` and match ``NO_PROXY`` without domain boundaries or IPv6
+ranges). curl's rules: ``https_proxy``/``http_proxy`` by scheme, else ``all_proxy``; ``NO_PROXY``
+holds host names on a domain boundary (``example.com``, ``.example.com``, ``*.example.com``), an
+optional ``:port``, IPv4/IPv6 addresses or ranges, or ``*``."""
 
 from __future__ import annotations
 

@@ -15,22 +15,20 @@ from envsecrets_vault.session import ATTEMPTS
 
 TLS = "TLS failure: "
 CA_UNREADABLE = TLS + "the CA bundle from VAULT_CACERT cannot be loaded"
-CLIENT_CERT_UNREADABLE = (
-    TLS + "the client certificate from VAULT_CLIENT_CERT/VAULT_CLIENT_KEY cannot be loaded"
-)
+CLIENT_CERT_UNREADABLE = TLS + "the client certificate (VAULT_CLIENT_CERT/KEY) cannot be loaded"
 #: Most characters of Vault's own error text kept in a message.
 ERRORS_LIMIT = 200
 
 #: hvac's exception for each status (``VaultError.from_status``) in words, and whether a GET or
 #: LIST was retried for it.
+_FORBIDDEN = (
+    "permission denied (HTTP 403): the token's policies do not allow this path, or the token "
+    "expired or was revoked"
+)
 _STATUS_REASONS: dict[type[vault.VaultError], tuple[str, bool]] = {
     vault.InvalidRequest: ("bad request (HTTP 400)", False),
     vault.Unauthorized: ("unauthorized (HTTP 401)", False),
-    vault.Forbidden: (
-        "permission denied (HTTP 403): the token's policies do not allow this path, "
-        "or the token expired or was revoked",
-        False,
-    ),
+    vault.Forbidden: (_FORBIDDEN, False),
     vault.InvalidPath: ("not found (HTTP 404)", False),
     vault.RateLimitExceeded: ("rate limited (HTTP 429)", True),
     vault.InternalServerError: ("internal server error (HTTP 500)", True),

@@ -1,12 +1,8 @@
-"""The ``requests.Session`` under hvac, set up once per configuration so that it behaves like
-Vault's own client: our TLS context (never certifi), the proxy chosen once for ``VAULT_ADDR``
-(``trust_env`` off: nothing from ``os.environ``), one redirect at most
-(:func:`follow_one_redirect`), and retries within the total bound of ``VAULT_HTTP_REQ_TIMEOUT``
-(:meth:`VaultAdapter.send`).
-
-hvac, when given a session, ignores its own ``verify``, ``cert`` and ``proxies`` arguments
-(hvac/adapters.py): the session carries them. Imported on the first fetch only (it imports requests
-and urllib3).
+"""The ``requests.Session`` under hvac, set up once per configuration to behave like Vault's own
+client: our TLS context (never certifi), the proxy chosen once (``trust_env`` off), one redirect
+at most, retries within the total bound of ``VAULT_HTTP_REQ_TIMEOUT``. hvac, when given a session,
+ignores its own ``verify``, ``cert`` and ``proxies`` arguments (hvac/adapters.py): the session
+carries them. Imported on the first fetch only (it imports requests and urllib3).
 """
 
 from __future__ import annotations
@@ -51,11 +47,7 @@ RETRY = Retry(
 @functools.lru_cache(maxsize=8)
 def tls_context(tls: TLSSettings) -> ssl.SSLContext:
     """The TLS context for *tls*, made once per process and settings (the system store alone costs
-    ~30 ms of CPU to load).
-
-    :raise OSError: (``ssl.SSLError``) for a CA or client certificate that
-        cannot be loaded.
-    """
+    ~30 ms of CPU to load). :raise OSError: for a CA or client certificate that cannot be loaded."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.hostname_checks_common_name = False  # SAN only, as Go
@@ -94,8 +86,7 @@ class VaultAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        # Our context holds the trust anchors and the client certificate; requests would load
-        # certifi's bundle into it (verify=True).
+        # Our context holds the trust anchors: requests would load certifi's bundle into it.
         if self.context is None:
             super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
 
@@ -150,9 +141,7 @@ class VaultAdapter(HTTPAdapter):
 
 def _cause(failure: BaseException | None) -> Exception | None:
     """The urllib3 error inside a requests one, for :meth:`Retry.increment`."""
-    if failure is None:
-        return None
-    cause = failure.args[0] if failure.args else failure
+    cause = failure.args[0] if failure and failure.args else failure
     if isinstance(cause, MaxRetryError):
         cause = cause.reason
     return cause if isinstance(cause, Exception) else None
@@ -194,17 +183,21 @@ def follow_one_redirect(
     if target is None:
         return response
     if disabled:
-        raise _refused(response, target, "not followed", "VAULT_DISABLE_REDIRECTS is set")
+        raise _refused(response, target, "redirect not followed", "VAULT_DISABLE_REDIRECTS is set")
     source = response.request.url or ""
     if source.lower().startswith("https:") and not target.lower().startswith("https:"):
-        raise _refused(response, target, "refused", "it would downgrade https to another scheme")
+        raise _refused(
+            response, target, "redirect refused", "it would downgrade https to another scheme"
+        )
     again = response.request.copy()
     again.url = target
     adapter: HTTPAdapter = response.connection
     second = adapter.send(again, **kwargs)  # not through the session: no second hook
     second.history = [response]
     if (next_target := _redirect_target(second)) is not None:
-        raise _refused(second, next_target, "", "Vault's client follows one redirect")
+        raise _refused(
+            second, next_target, "redirected more than once", "Vault's client follows one redirect"
+        )
     return second
 
 
@@ -221,20 +214,14 @@ def _refused(
     parts = urllib.parse.urlsplit(target)  # the origin only: no path, no credentials
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
     origin = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
-    status = f"HTTP {response.status_code} to {origin}"
-    said = f"redirect {what} ({status})" if what else f"redirected more than once ({status})"
     response.close()
-    return requests.TooManyRedirects(f"{said}: {why}")
+    return requests.TooManyRedirects(f"{what} (HTTP {response.status_code} to {origin}): {why}")
 
 
 def make_session(config: VaultConfig) -> requests.Session:
-    """The session for *config*: TLS, proxies, retries, redirects decided once.
-
-    :raise OSError: when the CA or client certificate cannot be loaded.
-    """
+    """The session for *config*: TLS, proxies, retries, redirects decided once."""
     https = config.address.lower().startswith("https:")
-    # An http:// server never pays for the trust store (urllib3's defaults serve a redirect to
-    # https).
+    # An http:// server never pays for the trust store (urllib3's defaults serve https redirects).
     context = tls_context(config.tls) if https or config.tls.client else None
     session = requests.Session()
     session.trust_env = False  # no proxy, CA bundle or ~/.netrc from os.environ
