@@ -153,11 +153,11 @@ def _read_whole(response: requests.Response, deadline: float) -> requests.Respon
     sock = getattr(raw.connection, "sock", None)
     chunks: list[bytes] = []
     try:
+        # Until the answer is whole: then urllib3 has handed the socket back to the pool.
         while (left := deadline - time.monotonic()) > 0:
-            if sock is not None:
+            if sock is not None and not raw.closed:
                 sock.settimeout(left)
-            chunk = raw.read1(65536, decode_content=True)
-            if not chunk:
+            if raw.closed or not (chunk := raw.read1(65536, decode_content=True)):
                 response.raw = io.BytesIO(b"".join(chunks))  # what .content reads
                 return response
             chunks.append(chunk)
