@@ -1,5 +1,6 @@
 """A bounded pool of named daemon worker threads: the core's one concurrency
-primitive, owned by the resolver (providers start no threads).
+primitive, owned by the resolver's fetcher (:mod:`envsecrets.fetching`;
+providers start no threads).
 
 :class:`concurrent.futures.ThreadPoolExecutor` joins its workers when the
 interpreter exits, so one fetch hung on a dead server would hold the process
