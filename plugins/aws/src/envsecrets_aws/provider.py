@@ -321,6 +321,9 @@ MAX_SESSIONS = 8
 
 def _shared_client(settings: Settings) -> SecretsManagerClient:
     """The process-wide client for *settings*, built on first use."""
+    # At every provider's first use, not only at the build: the core keeps
+    # the most recently registered credentials, and these are in use again.
+    redact.install((settings.access_key_id, settings.secret_access_key, settings.session_token))
     with _BUILD_LOCK:
         return _client_for(settings, _ignore_endpoints(settings))
 
@@ -386,7 +389,6 @@ def _build_client(settings: Settings, ignore_endpoints: bool) -> SecretsManagerC
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError
 
-    redact.install((settings.access_key_id, settings.secret_access_key, settings.session_token))
     config = Config(
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
