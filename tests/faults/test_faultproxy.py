@@ -14,7 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.support.faultproxy import Blackhole, FaultProxy, Reset, Seen, Truncate
+from testservers.faults import Blackhole, Reset, Seen, Truncate
+from testservers.proxy import Proxy as FaultProxy
 
 BODY = b'{"data": "' + b"x" * 20_000 + b'"}'
 

@@ -41,10 +41,9 @@ from tests.faults.conftest import (
     marker_command,
     run_cli,
 )
-from tests.support.faultproxy import (
+from testservers.faults import (
     Blackhole,
     Fault,
-    FaultProxy,
     Forward,
     Reset,
     Seen,
@@ -53,9 +52,10 @@ from tests.support.faultproxy import (
     Truncate,
     aws_throttling,
     first,
-    refused_url,
 )
-from tests.support.openbao import approle_env, token_env
+from testservers.openbao import approle_env, token_env
+from testservers.ports import refused_url
+from testservers.proxy import Proxy as FaultProxy
 
 #: The resolution deadline of every case that must not end at the deadline:
 #: far longer than any provider's bounded retries (AWS's throttling backoff,
