@@ -246,8 +246,8 @@ class Proxy:
                 ending = await self._exchange(reader, writer)
                 if ending != _KEEP:
                     break
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            ending = _RESET  # the client went away, or down()/stop()
+        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            ending = _RESET  # the client went away or garbled a body, or down()/stop()
         finally:
             del self._clients[task]
             if ending == _FINISH:
@@ -324,7 +324,7 @@ class Proxy:
             await asyncio.sleep(fault.delay)
         try:
             answer = await self._forward(request)
-        except (OSError, wire.BadMessage, asyncio.IncompleteReadError) as failure:
+        except (OSError, ValueError, asyncio.IncompleteReadError) as failure:
             writer.write(_error(502, f"upstream: {failure!r}"))
             return _FINISH
         body = answer.body or b""
@@ -386,13 +386,14 @@ class Proxy:
             try:
                 writer.write(data)
                 await writer.drain()
-                answer = await wire.read_response(reader, method)
+                head = await wire.read_head(reader)
             except asyncio.IncompleteReadError as eof:
                 if eof.partial:
                     raise
                 raise _Stale from eof
             except (ConnectionResetError, BrokenPipeError) as reset:
                 raise _Stale from reset
+            answer = await wire.read_response(reader, method, head)
         except BaseException:
             writer.close()
             raise

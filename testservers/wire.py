@@ -11,7 +11,16 @@ import asyncio
 import http.client
 from dataclasses import dataclass, field
 
-__all__ = ["HOP_BY_HOP", "BadMessage", "Message", "read_request", "read_response", "render"]
+__all__ = [
+    "HOP_BY_HOP",
+    "BadMessage",
+    "Message",
+    "read_head",
+    "read_request",
+    "read_response",
+    "render",
+    "status_line",
+]
 
 #: Headers that belong to one connection, not to the message: each side's own.
 HOP_BY_HOP = frozenset(
@@ -28,7 +37,7 @@ HOP_BY_HOP = frozenset(
 )
 
 
-class BadMessage(Exception):
+class BadMessage(ValueError):
     """A message the toolkit will not read; :attr:`status` is the answer to give."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -76,20 +85,20 @@ def _parse_head(head: bytes) -> tuple[list[str], tuple[tuple[str, str], ...]]:
     return lines[0].split(" ", 2), tuple(fields)
 
 
-async def _read_head(reader: asyncio.StreamReader) -> bytes:
+async def _read_line(reader: asyncio.StreamReader, end: bytes = b"\r\n") -> bytes:
     try:
-        return await reader.readuntil(b"\r\n\r\n")
+        return await reader.readuntil(end)
     except asyncio.LimitOverrunError as overrun:
-        raise BadMessage(431, "message head too large") from overrun
+        raise BadMessage(431, "message head or chunk line too large") from overrun
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     parts: list[bytes] = []
     while True:
-        size_line = await reader.readuntil(b"\r\n")
+        size_line = await _read_line(reader)
         size = int(size_line.split(b";", 1)[0].strip(), 16)
         if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers: dropped
+            while await _read_line(reader) != b"\r\n":  # trailers: dropped
                 pass
             return b"".join(parts)
         parts.append((await reader.readexactly(size + 2))[:-2])
@@ -103,12 +112,18 @@ async def _read_length(reader: asyncio.StreamReader, value: str) -> bytes:
     return await reader.readexactly(length) if length else b""
 
 
+async def read_head(reader: asyncio.StreamReader) -> bytes:
+    """Read a message head (to the blank line). Raises IncompleteReadError
+    when the peer closed first (``partial`` is what it sent)."""
+    return await _read_line(reader, b"\r\n\r\n")
+
+
 async def read_request(reader: asyncio.StreamReader) -> Message:
     """Read one request. Raises IncompleteReadError when the client closes
     between requests, :class:`BadMessage` on one it cannot read."""
-    head = await _read_head(reader)
-    while head == b"\r\n":  # stray line ends between requests
-        head = await _read_head(reader)
+    head = b""
+    while not head:  # stray line ends before a request are skipped
+        head = (await read_head(reader)).lstrip(b"\r\n")
     words, fields = _parse_head(head)
     if len(words) != 3:
         raise BadMessage(400, "malformed request line")
@@ -121,12 +136,12 @@ async def read_request(reader: asyncio.StreamReader) -> Message:
     return Message(message.start, fields, body)
 
 
-async def read_response(reader: asyncio.StreamReader, method: str) -> Message:
-    """Read one response to a *method* request (its body is None when it
-    has none). Raises IncompleteReadError when the server closed first."""
-    words, fields = _parse_head(await _read_head(reader))
+async def read_response(reader: asyncio.StreamReader, method: str, head: bytes) -> Message:
+    """Read the rest of the response to a *method* request that begins with
+    *head* (its body is None when it has none)."""
+    words, fields = _parse_head(head)
     while len(words) > 1 and words[1][:1] == "1" and words[1] != "101":  # 100 Continue
-        words, fields = _parse_head(await _read_head(reader))
+        words, fields = _parse_head(await read_head(reader))
     if len(words) < 2 or not words[1].isdigit():
         raise BadMessage(502, f"malformed status line {words!r}")
     message = Message((words[0], words[1], words[2] if len(words) > 2 else ""), fields, None)
