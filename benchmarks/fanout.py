@@ -19,7 +19,7 @@ from benchmarks.baselines import aws_caching, sequential, vault_loader
 from benchmarks.fixtures import FanOut, secret_name
 from benchmarks.servers import Servers
 from benchmarks.stats import Target, median, ms, ratio
-from tests.support.moto_server import moto_environ
+from testservers.moto import moto_environ
 
 
 @dataclass

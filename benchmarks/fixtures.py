@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from tests.support.moto_server import moto_environ
-from tests.support.openbao import OpenBao
+from testservers.moto import secretsmanager
+from testservers.openbao import OpenBao
 
 KEYS_PER_SECRET = 10
 ROLE = "bench"
@@ -62,9 +62,7 @@ class FanOut:
         }
 
     def seed_aws(self, moto_url: str) -> None:
-        import boto3
-
-        client = boto3.client("secretsmanager", **_boto_kwargs(moto_url))
+        client = secretsmanager(moto_url)
         for i in range(self.secrets):
             client.create_secret(
                 Name=f"bench/{secret_name(i)}", SecretString=json.dumps(document(i))
@@ -76,18 +74,3 @@ class FanOut:
             bao.kv_put("secret", secret_name(i), document(i))
         bao.put_policy(ROLE, POLICY)
         return bao.approle(ROLE, token_policies=[ROLE], token_ttl="1h", secret_id_num_uses=0)
-
-
-def _boto_kwargs(url: str) -> dict[str, str]:
-    environ = moto_environ(url)
-    return {
-        "endpoint_url": url,
-        "region_name": environ["AWS_REGION"],
-        "aws_access_key_id": environ["AWS_ACCESS_KEY_ID"],
-        "aws_secret_access_key": environ["AWS_SECRET_ACCESS_KEY"],
-    }
-
-
-def boto_kwargs(url: str) -> dict[str, str]:
-    """Keyword arguments for ``boto3.client("secretsmanager", ...)`` against *url*."""
-    return _boto_kwargs(url)

@@ -28,10 +28,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from benchmarks.cold_start import envsecrets_command
-from benchmarks.fixtures import boto_kwargs
 from benchmarks.servers import ROOT, Servers
 from benchmarks.stats import Target, median, ms, operations_text, ratio
-from tests.support.moto_server import moto_environ
+from testservers.moto import moto_environ, secretsmanager
 
 #: How many delays the proxied run may add to the undelayed one.
 DELAYS = 3
@@ -85,9 +84,7 @@ class RoleResult:
 
 
 def _seed(servers: Servers) -> tuple[str, str]:
-    import boto3
-
-    client = boto3.client("secretsmanager", **boto_kwargs(servers.moto_url))
+    client = secretsmanager(servers.moto_url)
     secret = {"PG_HOST": VALUES["PG_HOST"], "PG_PORT": VALUES["PG_PORT"]}
     client.create_secret(Name="pgprod", SecretString=json.dumps(secret))
     bao = servers.bao

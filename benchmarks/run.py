@@ -218,7 +218,7 @@ METHOD = """\
   the real endpoint serves one service: moto's all-services server spends a
   third of its CPU per request working out which service a request is for)
   and an OpenBao dev server
-  are started once; each sits behind a `benchmarks.latency_proxy.LatencyProxy`
+  are started once; each sits behind a latency proxy (`testservers.proxy.Proxy`)
   that sleeps a fixed delay before forwarding every request and counts
   requests by operation (the AWS `X-Amz-Target` operation, or `METHOD /path`
   for Vault). moto and the proxies run in child processes so that server
@@ -246,12 +246,13 @@ METHOD = """\
   `Resolver` (clients, connections and AppRole token kept, no cache). They
   are for reference only (no target is judged on them); the gap to the
   session row is the cost of building clients and logging in.
-- **The proxy.** `LatencyProxy` is a single-threaded asyncio proxy (on
-  uvloop when it is installed) with kept-alive client connections, a pool of
+- **The proxy.** The latency proxy is the tests' own proxy engine
+  (`testservers.proxy.Proxy`): a single-threaded asyncio proxy (on uvloop
+  when it is installed) with kept-alive client connections, a pool of
   kept-alive upstream connections, `TCP_NODELAY` and a deep listen backlog.
-  It costs about 0.25 ms of CPU per request, against ~0.9 ms for the
-  thread-per-connection `tests.support.proxy.LoopbackProxy`, so that the
-  harness takes less of the machine's CPUs from the client under test.
+  It costs about 0.25 ms of CPU per request (a thread per connection and a
+  new upstream connection per request cost ~0.9 ms), so that the harness
+  takes less of the machine's CPUs from the client under test.
 - **Role.** Each contender is a new process (`envsecrets run -- env`, or
   the sequential model as a Python process that imports boto3 and hvac),
   its output checked; the undelayed row runs the same command against the

@@ -16,7 +16,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import TracebackType
@@ -26,48 +25,28 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.support.openbao import OpenBao  # noqa: E402
+from testservers.openbao import OpenBao  # noqa: E402
 
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
 def _moto_main(conn: Connection) -> None:
-    """moto's Secrets Manager app alone, as the real endpoint is one service.
+    """moto's Secrets Manager app alone (see :func:`testservers.moto.secretsmanager_server`)."""
+    from testservers.moto import secretsmanager_server
 
-    moto's all-services server (``ThreadedMotoServer``) works out the service
-    of every request by listing its ~170 service modules on disk: about 35%
-    of its CPU per BatchGetSecretValue, in one process whose GIL serialises
-    concurrent requests. Real Secrets Manager does no such thing.
-    """
-    import logging
-
-    from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log
-    server = make_server(
-        "127.0.0.1",
-        0,
-        create_backend_app("secretsmanager"),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    host, port = server.server_address[:2]
-    conn.send(f"http://{host!s}:{port}")
-    conn.recv()  # any message: stop
-    server.shutdown()
+    with secretsmanager_server() as url:
+        conn.send(url)
+        conn.recv()  # any message: stop
     conn.send(None)
 
 
 def _proxy_main(conn: Connection, upstreams: dict[str, str], delay: float) -> None:
-    # Not tests.support.proxy.LoopbackProxy: its thread per connection and
-    # new upstream connection per request cost ~1 ms of CPU per request,
-    # which a small machine takes from the client under test.
-    from benchmarks.latency_proxy import LatencyProxy
+    # One event loop (uvloop when installed) and pooled upstream connections:
+    # a proxy's CPU per request is CPU a small machine takes from the client
+    # under test.
+    from testservers.proxy import Proxy
 
-    proxies = {name: LatencyProxy(url, delay=delay).start() for name, url in upstreams.items()}
+    proxies = {name: Proxy(url, delay=delay, fast=True).start() for name, url in upstreams.items()}
     conn.send({name: proxy.url for name, proxy in proxies.items()})
     while True:
         command, name = conn.recv()
@@ -94,7 +73,7 @@ def _cpu_of(pid: int) -> float:
 
 
 class Servers:
-    """moto, OpenBao, and a LatencyProxy with *delay* in front of each."""
+    """moto, OpenBao, and a latency proxy with *delay* in front of each."""
 
     def __init__(self, delay: float = 0.02) -> None:
         self.delay = delay

@@ -16,10 +16,8 @@ import os
 import subprocess
 import sys
 
-import boto3
-
-from tests.support.moto_server import moto_environ, moto_server
-from tests.support.openbao import OpenBao
+from testservers.moto import moto_environ, moto_server, secretsmanager
+from testservers.openbao import OpenBao
 
 REFERENCES = {
     "PG_HOST": "_aws:pgprod:PG_HOST",
@@ -35,13 +33,7 @@ REFERENCES = {
 
 
 def seed_aws(environ: dict[str, str]) -> None:
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=environ["AWS_ENDPOINT_URL"],
-        region_name=environ["AWS_REGION"],
-        aws_access_key_id=environ["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environ["AWS_SECRET_ACCESS_KEY"],
-    )
+    client = secretsmanager(environ["AWS_ENDPOINT_URL"])
     client.create_secret(Name="pgprod", SecretString='{"PG_HOST": "db.internal", "PG_PORT": 5432}')
     client.create_secret(Name="api-token", SecretString="tok-demo-123")
 

@@ -14,14 +14,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 import envsecrets
 import envsecrets_aws
 from envsecrets.logs import RedactingFilter
-from tests.support.moto_server import moto_environ, moto_server
-from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
+from testservers.faults import Answer as CannedResponse
+from testservers.faults import Seen as SeenRequest
+from testservers.moto import moto_environ, moto_server, secretsmanager
+from testservers.proxy import Proxy as LoopbackProxy
 
 AMZ_JSON = {"Content-Type": "application/x-amz-json-1.1"}
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,13 +63,7 @@ def environ(moto_url: str, tmp_path: Any) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def sm(moto_url: str) -> Any:
     """A boto3 client for seeding the server directly (not the code under test)."""
-    return boto3.client(
-        "secretsmanager",
-        endpoint_url=moto_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return secretsmanager(moto_url)
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ import pytest
 import envsecrets
 import envsecrets_aws
 from tests.aws.conftest import deny
-from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
+from testservers.faults import Answer as CannedResponse
+from testservers.faults import Seen as SeenRequest
+from testservers.proxy import Proxy as LoopbackProxy
 
 Make = Callable[..., envsecrets.Resolver]
 

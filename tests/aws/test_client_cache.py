@@ -13,7 +13,7 @@ import envsecrets
 import envsecrets_aws
 from envsecrets_aws import provider as aws_provider
 from envsecrets_aws.settings import Settings
-from tests.support.moto_server import moto_environ
+from testservers.moto import moto_environ
 
 Make = Callable[..., envsecrets.Resolver]
 

@@ -17,7 +17,8 @@ import envsecrets
 import envsecrets_aws
 from envsecrets import ResolutionError, SecretNotFound
 from tests.aws.conftest import AMZ_JSON, assert_no_leak, aws_error, capture
-from tests.support.proxy import CannedResponse, SeenRequest
+from testservers.faults import Answer as CannedResponse
+from testservers.faults import Seen as SeenRequest
 
 Make = Callable[..., envsecrets.Resolver]
 

@@ -25,9 +25,9 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, sync_playwright
 
 from tests.conftest import SENTINEL
-from tests.support.moto_server import moto_environ, moto_server
-from tests.support.openbao import OpenBao
 from tests.support.plugins import REVERSE_PLUGIN, install_fake_distribution
+from testservers.moto import moto_environ, moto_server, secretsmanager
+from testservers.openbao import OpenBao
 
 CHROMIUM = os.environ.get("ENVSECRETS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -54,21 +54,13 @@ class Backends:
 
 @pytest.fixture(scope="session")
 def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
-    import boto3
-
     with OpenBao() as bao, moto_server() as moto_url:
         bao.enable_kv("database", version=2)
         bao.kv_put("database", "pg", {"user": "app_user", "password": PG_PASSWORD})
         bao.kv_put("database", "reporting", {"password": SENTINEL + "-reporting"})
         bao.enable_kv("kv1", version=1)
         bao.kv_put("kv1", "pg", {"db": "app", "port": 5432}, version=1)
-        sm = boto3.client(
-            "secretsmanager",
-            endpoint_url=moto_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        sm = secretsmanager(moto_url)
         sm.create_secret(
             Name="pgprod", SecretString=json.dumps({"SSLMODE": "require", "PG_HOST": "db"})
         )

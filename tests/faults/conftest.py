@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import SENTINEL
-from tests.support.faultproxy import FaultProxy
-from tests.support.moto_server import moto_environ, moto_server
-from tests.support.openbao import OpenBao
+from testservers.moto import moto_environ, moto_server, secretsmanager
+from testservers.openbao import OpenBao
+from testservers.proxy import Proxy as FaultProxy
 
 #: Secrets of every backend: (reference, expected value).
 AWS_SECRETS = {
@@ -49,15 +49,7 @@ class Servers:
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Servers]:
     with moto_server() as url, OpenBao() as bao:
-        import boto3
-
-        sm = boto3.client(
-            "secretsmanager",
-            endpoint_url=url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        sm = secretsmanager(url)
         sm.create_secret(
             Name="faults/app", SecretString=json.dumps({"password": f"{SENTINEL}-aws-app"})
         )

@@ -1,7 +1,7 @@
 """Fault injection through the real command line.
 
 ``python -m envsecrets -vv run --timeout T -- CHILD`` against moto and OpenBao
-behind a :class:`~tests.support.faultproxy.FaultProxy`. For every fault the
+behind a :class:`~testservers.proxy.Proxy`. For every fault the
 run either succeeds after bounded retries (the child starts with the real
 values) or fails closed: exit 1, an error naming every affected variable
 with the reason of *that* fault, no child started (its marker file is
@@ -41,10 +41,9 @@ from tests.faults.conftest import (
     marker_command,
     run_cli,
 )
-from tests.support.faultproxy import (
+from testservers.faults import (
     Blackhole,
     Fault,
-    FaultProxy,
     Forward,
     Reset,
     Seen,
@@ -53,9 +52,10 @@ from tests.support.faultproxy import (
     Truncate,
     aws_throttling,
     first,
-    refused_url,
 )
-from tests.support.openbao import approle_env, token_env
+from testservers.openbao import approle_env, token_env
+from testservers.ports import refused_url
+from testservers.proxy import Proxy as FaultProxy
 
 #: The resolution deadline of every case that must not end at the deadline:
 #: far longer than any provider's bounded retries (AWS's throttling backoff,

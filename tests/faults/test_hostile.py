@@ -25,7 +25,7 @@ import envsecrets_vault
 from envsecrets.envfiles import read_env_files
 from tests.conftest import SENTINEL, assert_no_sentinel
 from tests.faults.conftest import Servers, aws_environ, run_cli
-from tests.support.openbao import token_env
+from testservers.openbao import token_env
 
 EXIT_CODES = {0, 1, 2, 126, 127}
 MIB = 1024 * 1024

@@ -25,10 +25,11 @@ import envsecrets_aws
 import envsecrets_vault
 from tests.conftest import SENTINEL
 from tests.faults.conftest import AWS_SECRETS, VAULT_SECRETS, Servers, aws_environ
-from tests.support.faultproxy import FaultProxy, Seen
-from tests.support.httpstub import Trickler
-from tests.support.openbao import approle_env
 from tests.support.plugins import DictPlugin
+from testservers.faults import Seen
+from testservers.openbao import approle_env
+from testservers.proxy import Proxy as FaultProxy
+from testservers.stubs import Trickler
 
 THREADS = 200
 LOGIN = "POST /v1/auth/approle/login"

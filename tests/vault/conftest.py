@@ -18,9 +18,10 @@ import pytest
 import envsecrets
 import envsecrets_vault
 from tests.conftest import SENTINEL
-from tests.support.certs import CertFactory, KeyPair
-from tests.support.openbao import OpenBao
-from tests.support.proxy import LoopbackProxy, free_port_pair
+from testservers.certs import CertFactory, KeyPair
+from testservers.openbao import OpenBao
+from testservers.ports import free_port_pair
+from testservers.proxy import Proxy as LoopbackProxy
 
 #: Values that must never leak (secret values stored next to failing paths).
 DENIED_VALUE = SENTINEL + "-vault-denied"
@@ -114,7 +115,7 @@ def bao_tls() -> Iterator[OpenBao]:
 
 @dataclass(frozen=True)
 class Certs:
-    """A test CA and what it signed (see tests.support.certs)."""
+    """A test CA and what it signed (see testservers.certs)."""
 
     factory: CertFactory
     ca: KeyPair

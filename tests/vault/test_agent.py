@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openbao import BaoProxy, OpenBao, audit_operations
-from tests.support.proxy import LoopbackProxy, free_port_pair
 from tests.vault.conftest import assert_clean, failure_of, resolver
+from testservers.openbao import BaoProxy, OpenBao, audit_operations
+from testservers.ports import free_port_pair
+from testservers.proxy import Proxy as LoopbackProxy
 
 RUNS = 3
 LOGIN = ("update", "auth/approle/login")

@@ -8,9 +8,11 @@ import time
 import pytest
 
 import envsecrets
-from tests.support.openbao import approle_env
-from tests.support.proxy import CannedResponse, LoopbackProxy, SeenRequest
 from tests.vault.conftest import MANY, Seed, assert_clean, resolver
+from testservers.faults import Answer as CannedResponse
+from testservers.faults import Seen as SeenRequest
+from testservers.openbao import approle_env
+from testservers.proxy import Proxy as LoopbackProxy
 
 LOGIN = "POST /v1/auth/approle/login"
 

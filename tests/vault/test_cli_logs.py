@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.openbao import OpenBao, approle_env, token_env
-from tests.support.proxy import LoopbackProxy
 from tests.vault.conftest import Seed
+from testservers.openbao import OpenBao, approle_env, token_env
+from testservers.proxy import Proxy as LoopbackProxy
 
 
 def _run(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,9 +10,9 @@ import pytest
 import envsecrets_vault
 from envsecrets.testing import ProviderContract
 from envsecrets_vault import VaultKV1Provider, VaultKV2Provider
-from tests.support.openbao import OpenBao, token_env
-from tests.support.proxy import free_port_pair
 from tests.vault.conftest import Certs, Seed
+from testservers.openbao import OpenBao, token_env
+from testservers.ports import free_port_pair
 
 DOCUMENT = {
     "password": "contract-pw-51d0",

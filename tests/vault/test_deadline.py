@@ -10,10 +10,11 @@ import threading
 import time
 
 import envsecrets
-from tests.support.openbao import token_env
-from tests.support.proxy import CannedResponse, LoopbackProxy
 from tests.vault.conftest import Seed, failure_of, resolver
 from tests.vault.test_http_behaviour import Scripted, answer
+from testservers.faults import Answer as CannedResponse
+from testservers.openbao import token_env
+from testservers.proxy import Proxy as LoopbackProxy
 
 JSON = {"Content-Type": "application/json"}
 

@@ -6,10 +6,12 @@ import pytest
 
 import envsecrets
 from tests.conftest import SENTINEL
-from tests.support.httpstub import Trickler
-from tests.support.openbao import OpenBao, approle_env, token_env
-from tests.support.proxy import CannedResponse, LoopbackProxy, free_port_pair
 from tests.vault.conftest import Seed, assert_clean, failure_of, resolver
+from testservers.faults import Answer as CannedResponse
+from testservers.openbao import OpenBao, approle_env, token_env
+from testservers.ports import free_port_pair
+from testservers.proxy import Proxy as LoopbackProxy
+from testservers.stubs import Trickler
 
 JSON = {"Content-Type": "application/json"}
 

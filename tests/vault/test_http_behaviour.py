@@ -16,8 +16,8 @@ import pytest
 
 import envsecrets
 from tests.conftest import SENTINEL
-from tests.support.openbao import token_env
 from tests.vault.conftest import assert_clean, failure_of, resolver
+from testservers.openbao import token_env
 
 
 def answer(password: str, *extra: str) -> bytes:

@@ -14,8 +14,8 @@ import pytest
 import envsecrets
 from envsecrets_vault import VaultKV1Provider, VaultKV2Provider
 from tests.conftest import SENTINEL
-from tests.support.openbao import OpenBao, token_env
 from tests.vault.conftest import MANY, Seed, assert_clean, resolver
+from testservers.openbao import OpenBao, token_env
 
 NO_LIST_POLICY = """
 path "kv/data/*" { capabilities = ["read"] }

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.httpstub import ForwardProxy
-from tests.support.openbao import OpenBao, approle_env, token_env
-from tests.support.proxy import free_port_pair
 from tests.vault.conftest import Seed, failure_of, resolver
+from testservers.openbao import OpenBao, approle_env, token_env
+from testservers.ports import free_port_pair
+from testservers.stubs import ForwardProxy
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.httpstub import Redirector
-from tests.support.openbao import OpenBao, approle_env, token_env
-from tests.support.proxy import LoopbackProxy
 from tests.vault.conftest import Certs, Seed, assert_clean, failure_of, resolver
+from testservers.openbao import OpenBao, approle_env, token_env
+from testservers.proxy import Proxy as LoopbackProxy
+from testservers.stubs import Redirector
 
 LOGIN = "POST /v1/auth/approle/login"
 

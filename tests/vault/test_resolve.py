@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.openbao import OpenBao, token_env
-from tests.support.proxy import LoopbackProxy
 from tests.vault.conftest import Seed, resolve
+from testservers.openbao import OpenBao, token_env
+from testservers.proxy import Proxy as LoopbackProxy
 
 
 @pytest.mark.parametrize(

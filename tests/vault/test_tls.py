@@ -12,8 +12,8 @@ import certifi
 import pytest
 
 import envsecrets
-from tests.support.openbao import OpenBao, token_env
 from tests.vault.conftest import Certs, TLSBao, assert_clean, failure_of, resolver
+from testservers.openbao import OpenBao, token_env
 
 REFERENCE = "_vaultkv2:tls:password"
 

@@ -15,7 +15,8 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from envsecrets import __version__
-from envsecrets.cli import builtin, logs, options
+from envsecrets import logs
+from envsecrets.cli import builtin, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, error
 from envsecrets.commands import CommandInfo
 

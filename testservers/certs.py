@@ -1,7 +1,7 @@
 """Test certificates made with the ``openssl`` command: a CA, server
 certificates (with a SAN, or with a CN only), client certificates.
 
-    from tests.support.certs import CertFactory
+    from testservers.certs import CertFactory
 
     certs = CertFactory(tmp_path)
     ca = certs.ca()                                  # ca.cert, ca.key

@@ -1,6 +1,6 @@
 """A real OpenBao dev server for tests, benchmarks and demos.
 
-    from tests.support.openbao import OpenBao
+    from testservers.openbao import OpenBao
 
     with OpenBao() as bao:                      # plain HTTP on a free loopback port
         bao.enable_kv("kv1", version=1)
@@ -44,7 +44,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests.support.proxy import free_port_pair
+from testservers.ports import free_port_pair
 
 __all__ = ["BaoProxy", "OpenBao", "OpenBaoError", "approle_env", "audit_operations", "token_env"]
 
@@ -377,7 +377,7 @@ listener "tcp" {{
 def audit_operations(log_path: Path | str) -> list[tuple[str, str]]:
     """(operation, path) of every request in a file audit device's log
     (``request`` entries only: each request is logged once)."""
-    found = []
+    found: list[tuple[str, str]] = []
     path = Path(log_path)
     if not path.exists():
         return found
