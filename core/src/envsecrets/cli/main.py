@@ -14,8 +14,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
-from envsecrets import __version__
-from envsecrets import logs
+from envsecrets import __version__, logs
 from envsecrets.cli import builtin, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, error
 from envsecrets.commands import CommandInfo
