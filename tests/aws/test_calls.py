@@ -237,29 +237,25 @@ def test_duplicates_and_dedupe_in_fetch_many(
         provider.close()
 
 
-def test_fallback_runs_on_the_cores_fetch_each(
+def test_a_denied_batch_leaves_every_name_to_the_core(
     sm: Any, environ: dict[str, str], make_proxy: Any, unique: Any
 ) -> None:
-    """The per-name fallback starts no thread of its own: it hands the
-    names to the core's ``fetch_each`` (one concurrency primitive)."""
+    """With BatchGetSecretValue denied, ``fetch_many`` answers nothing and
+    starts no thread; the core fetches each name with GetSecretValue on its
+    own pool (one concurrency owner)."""
     names = [unique(f"each/{i}") for i in range(3)]
     seed(sm, names)
-    handed: list[list[str]] = []
-
-    class Recording(envsecrets_aws.AWSProvider):
-        def fetch_each(self, names: Any) -> Any:
-            names = list(names)
-            handed.append(names)
-            return super().fetch_each(names)
-
     proxy = make_proxy(rule=deny("BatchGetSecretValue"))
-    provider = Recording(through(proxy, environ))
+    provider = envsecrets_aws.AWSProvider(through(proxy, environ))
     try:
-        results = provider.fetch_many(names)
+        before = {thread.ident for thread in threading.enumerate()}
+        assert provider.fetch_many(names) == {}
+        assert {thread.ident for thread in threading.enumerate()} <= before
     finally:
         provider.close()
-    assert {name: results[name] for name in names} == {
-        name: f'{{"user": "u{i}", "n": {i}}}' for i, name in enumerate(names)
-    }
-    assert [sorted(batch) for batch in handed] == [sorted(names)]
-    assert proxy.operations() == {"BatchGetSecretValue": 1, "GetSecretValue": 3}
+    assert proxy.operations() == {"BatchGetSecretValue": 1}
+
+    env = {f"V{i}": f"_aws:{name}:n" for i, name in enumerate(names)}
+    with envsecrets.Resolver(through(proxy, environ)) as resolver:
+        assert resolver.resolve(env) == {f"V{i}": str(i) for i in range(3)}
+    assert proxy.operations() == {"BatchGetSecretValue": 2, "GetSecretValue": 3}

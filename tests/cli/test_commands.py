@@ -3,11 +3,16 @@ plugin isolation: a broken plugin affects only itself (issue 15)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 import pytest
 
+import envsecrets
+from envsecrets.cli import BUILTIN_COMMANDS, build_parser, builtin
+from envsecrets.cli.main import command_word
+from envsecrets.plugins import load_registry
 from tests.cli.conftest import Runner
 from tests.support.plugins import REVERSE_PLUGIN, install_fake_distribution
 
@@ -106,3 +111,114 @@ def test_the_allowlist_loads_only_the_named_plugins(cli: Runner, site: Path) -> 
     result = cli("get", "_rev:abc:value", env=env)
     assert result.returncode == 1
     assert "plugin 'envsecrets_rev' is not in ENVSECRETS_PLUGINS" in result.stderr
+
+
+# The built-in commands are an internal plugin of the same hook (issue 18).
+
+
+def test_the_built_in_commands_come_through_the_hook() -> None:
+    assert BUILTIN_COMMANDS == ("run", "resolve", "check", "get", "ls", "providers", "new-provider")
+    registry = load_registry(environ={}, plugins=[builtin], entry_points=False, commands=True)
+    assert not registry.failures
+    assert tuple(registry.commands) == BUILTIN_COMMANDS
+    for name, info in registry.commands.items():
+        assert (info.command.name, info.plugin, info.builtin) == (name, builtin.__name__, True)
+    # The parser is built from those records: one subcommand each, in order.
+    (subcommands,) = [
+        a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)
+    ]
+    assert tuple(subcommands.choices) == BUILTIN_COMMANDS
+
+
+@pytest.mark.parametrize(("tryfirst", "trylast"), [(False, False), (True, False), (False, True)])
+def test_a_plugin_command_named_like_a_built_in_is_refused(tryfirst: bool, trylast: bool) -> None:
+    def action(args: argparse.Namespace) -> int:
+        return 0
+
+    class Shadowing:
+        @envsecrets.hookimpl(tryfirst=tryfirst, trylast=trylast)
+        def envsecrets_commands(self) -> list[envsecrets.Command]:
+            return [
+                envsecrets.Command("run", "tries to replace run", lambda parser: None, action),
+                envsecrets.Command("hello", "say hello", lambda parser: None, action),
+            ]
+
+    plugins = [builtin, Shadowing()]
+    registry = load_registry(environ={}, plugins=plugins, entry_points=False, commands=True)
+    assert registry.commands["run"].builtin
+    assert registry.commands["run"].command.summary != "tries to replace run"
+    assert not registry.commands["hello"].builtin
+    (failure,) = registry.failures
+    assert failure.plugin.startswith("Shadowing")
+    assert failure.reason == "PluginError: the command 'run' is a built-in command"
+
+
+def test_the_refusal_names_the_distribution_and_help_keeps_the_built_in(
+    cli: Runner, site: Path
+) -> None:
+    listed = cli("--help", env={"PYTHONPATH": str(site)})
+    assert listed.returncode == 0
+    assert "tries to replace run" not in listed.stdout
+    assert "resolve the environment, then replace this process with" in listed.stdout
+    assert (
+        "plugin 'envsecrets_hello' (envsecrets-hello 1.2.3) gave a command left out: "
+        "PluginError: the command 'run' is a built-in command"
+    ) in listed.stderr
+    # With no command at all, the help on stderr lists the plugins' commands too.
+    bare = cli(env={"PYTHONPATH": str(site)})
+    assert bare.returncode == 2
+    assert "say hello [envsecrets-hello]" in bare.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "word"),
+    [
+        ([], None),
+        (["--help"], None),
+        (["-h", "run"], None),
+        (["run", "--help"], "run"),
+        (["-v", "run", "--", "hello", "run"], "run"),
+        (["-vv", "ls", "_aws:"], "ls"),
+        (["hello", "run"], "hello"),
+        (["--verbose", "new-provider", "x"], "new-provider"),
+        (["--verbose=x", "run"], None),
+    ],
+)
+def test_the_command_word_is_read_as_the_parser_reads_it(argv: list[str], word: str | None) -> None:
+    assert command_word(argv) == word
+
+
+def test_a_built_in_word_asks_no_plugin_for_commands(
+    cli: Runner, site: Path, tmp_path: Path
+) -> None:
+    marker = tmp_path / "asked"
+    counting = f"""
+import envsecrets, pathlib
+
+@envsecrets.hookimpl
+def envsecrets_commands():
+    with pathlib.Path({str(marker)!r}).open("a") as file:
+        file.write("asked\\n")
+    return []
+"""
+    install_fake_distribution(site, "envsecrets-counting", "envsecrets_counting", counting)
+    env = {"PYTHONPATH": str(site), "R": "_rev:olleh:value"}
+    run = cli("run", "--", sys.executable, "-c", "import os; print(os.environ['R'])", env=env)
+    assert (run.returncode, run.stdout) == (0, "hello\n")
+    assert cli("-v", "check", env=env).returncode == 0
+    assert cli("get", "_rev:ba:value", env=env).stdout == "ab\n"
+    assert cli("run", "--help", env=env).returncode == 0
+    assert not marker.exists()
+    assert cli("--help", env=env).returncode == 0
+    assert cli("hello", env=env).returncode == 3
+    assert marker.read_text() == "asked\n" * 2
+
+
+def test_command_records_are_checked_when_made() -> None:
+    def action(args: argparse.Namespace) -> int:
+        return 0
+
+    with pytest.raises(envsecrets.PluginError, match=r"\[a-z\]\[a-z0-9-\]\*"):
+        envsecrets.Command("Hello", "say hello", lambda parser: None, action)
+    with pytest.raises(envsecrets.PluginError, match="callable"):
+        envsecrets.Command("hello", "say hello", None, action)  # type: ignore[arg-type]

@@ -278,15 +278,41 @@ def test_fetch_many_disagreeing_with_fetch_fails(pytester: pytest.Pytester) -> N
     assert "test_fetch_returns_the_seeded_documents" in run.passed
 
 
-def test_fetch_many_dropping_names_fails(pytester: pytest.Pytester) -> None:
+def test_fetch_many_answering_unasked_names_fails(pytester: pytest.Pytester) -> None:
     run = run_contract(
         pytester,
         """
         def fetch_many(self, names):
-            return {name: STORE[name] for name in names if name in STORE}
+            return {"unasked": "x", **{name: STORE[name] for name in names if name in STORE}}
         """,
     )
     assert "test_fetch_many_agrees_with_fetch" in run.failed
+
+
+def test_fetch_many_leaving_names_to_the_core_passes(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def fetch_many(self, names):
+            return {name: STORE[name] for name in names if name in STORE and len(name) % 2}
+        """,
+    )
+    assert run.failed == set()
+
+
+def test_fetch_many_starting_threads_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def fetch_many(self, names):
+            import threading
+            stop = threading.Event()
+            threading.Thread(target=stop.wait, args=(5,), daemon=True).start()
+            return {}
+        """,
+    )
+    assert "test_fetch_many_agrees_with_fetch" in run.failed
+    assert "providers start no threads" in run.text
 
 
 def test_a_key_error_for_a_missing_secret_fails(pytester: pytest.Pytester) -> None:
@@ -299,7 +325,6 @@ def test_a_key_error_for_a_missing_secret_fails(pytester: pytest.Pytester) -> No
     )
     assert run.failed == {
         "test_missing_secret_raises_secret_not_found",
-        "test_fetch_many_agrees_with_fetch",
         "test_missing_secret_fails_the_resolution",
     }
 
@@ -412,16 +437,30 @@ def test_a_split_that_loses_keys_fails(pytester: pytest.Pytester) -> None:
     run = run_contract(
         pytester,
         """
-        def split(self, rest):
+        @classmethod
+        def split(cls, rest):
             return rest, None
         """,
     )
     assert "test_split_round_trips_names_and_keys" in run.failed
 
 
+def test_an_instance_method_split_fails(pytester: pytest.Pytester) -> None:
+    run = run_contract(
+        pytester,
+        """
+        def split(self, rest):
+            return envsecrets.Provider.split(rest)
+        """,
+    )
+    assert "test_split_round_trips_names_and_keys" in run.failed
+    assert "must be a classmethod" in run.text
+
+
 def test_a_provider_requiring_keys_passes_when_it_says_so(pytester: pytest.Pytester) -> None:
     body = """
-        def split(self, rest):
+        @classmethod
+        def split(cls, rest):
             name, colon, key = rest.rpartition(":")
             if not colon:
                 raise envsecrets.ReferenceSyntaxError("_mem needs a key")
@@ -678,7 +717,8 @@ def test_a_name_hint_alone_needs_whole_documents(pytester: pytest.Pytester) -> N
     body = """
     name_hint = "app/db"
 
-    def split(self, rest):
+    @classmethod
+    def split(cls, rest):
         name, colon, key = rest.rpartition(":")
         if not colon:
             raise envsecrets.ReferenceSyntaxError("_mem needs a key")

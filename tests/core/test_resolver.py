@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +14,7 @@ import envsecrets
 from tests.conftest import SENTINEL, assert_no_sentinel
 from tests.support.plugins import DictPlugin, DictProvider, make_dict_provider
 
-DOCS = {
+DOCS: dict[str, envsecrets.Document] = {
     "db": '{"user": "app", "password": "' + SENTINEL + '", "port": 5432, "ratio": 1.50}',
     "token": SENTINEL + "-literal",
     "parsed": {"port": 5432, "flag": True, "none": None},
@@ -198,12 +201,12 @@ def test_the_deadline_bounds_the_whole_resolution() -> None:
     assert [f.variable for f in info.value.failures] == ["A", "B"]
 
 
-def test_values_are_extracted_while_slower_fetches_run() -> None:
-    """A fast secret's values are extracted on its fetching thread before a
-    slow one arrives; a secret that arrives after the deadline changes
-    nothing in the outcome, and the resolver keeps working."""
+def test_a_secret_arriving_after_the_deadline_changes_nothing() -> None:
+    """A fast secret's value is ready; a slow one misses the deadline, and
+    its late answer neither reaches the failed outcome nor upsets the
+    resolver, which keeps working."""
     release = threading.Event()
-    extracted_early = threading.Event()
+    arrived = threading.Event()
 
     class Uneven(envsecrets.Provider):
         prefix = "uneven"
@@ -211,31 +214,26 @@ def test_values_are_extracted_while_slower_fetches_run() -> None:
         def fetch(self, name: str) -> envsecrets.Document:
             if name == "slow":
                 release.wait(5)
+                arrived.set()
                 return {"k": SENTINEL + "-late"}
             return {"k": "fast"}
 
     resolver = resolver_for(Uneven)
-    original = resolver._extract
-
-    def watching(reference: envsecrets.Reference, *args: object) -> str:
-        if reference.name == "fast" and threading.current_thread() is not threading.main_thread():
-            extracted_early.set()
-        return original(reference, *args)  # type: ignore[arg-type]
-
-    resolver._extract = watching  # type: ignore[method-assign]
     with pytest.raises(envsecrets.ResolutionError) as info:
         resolver.resolve({"A": "_uneven:fast:k", "B": "_uneven:slow:k"}, timeout=0.5)
-    assert extracted_early.is_set()
     assert [f.variable for f in info.value.failures] == ["B"]
     assert isinstance(info.value.failures[0].error, envsecrets.DeadlineExceeded)
     release.set()  # the slow answer now arrives, after its resolution ended
+    assert arrived.wait(5)
     time.sleep(0.1)
     assert_no_sentinel(str(info.value))
+    assert_no_sentinel(repr(info.value.failures))
     assert resolver.resolve({"A": "_uneven:fast:k"}) == {"A": "fast"}
 
 
 def test_batching_providers_get_chunks_of_max_batch() -> None:
     batches: list[list[str]] = []
+    singles: list[str] = []
     lock = threading.Lock()
 
     class Batching(envsecrets.Provider):
@@ -246,21 +244,60 @@ def test_batching_providers_get_chunks_of_max_batch() -> None:
             names = list(names)
             with lock:
                 batches.append(names)
-            return {n: {"v": n} for n in names if n != "s7"}
+            return {n: {"v": n} for n in names if n not in {"s7", "s8"}}
+
+        def fetch(self, name: str) -> envsecrets.Document:
+            with lock:
+                singles.append(name)
+            if name == "s7":
+                raise envsecrets.SecretNotFound(f"no secret {name!r}")
+            return {"v": f"{name} alone"}
 
     env = {f"V{i}": f"_batch:s{i % 45}:v" for i in range(90)}
     with pytest.raises(envsecrets.ResolutionError) as info:
         resolver_for(Batching).resolve(env)
     assert sorted(len(b) for b in batches) == [5, 20, 20]
+    # Names a batch leaves out are fetched singly by the core.
+    assert sorted(singles) == ["s7", "s8"]
     assert {f.variable for f in info.value.failures} == {"V7", "V52"}
-    assert "returned nothing for 's7'" in str(info.value)
+    assert "no secret 's7'" in str(info.value)
+    del env["V7"], env["V52"]
+    resolved = resolver_for(Batching).resolve(env)
+    assert resolved["V8"] == resolved["V53"] == "s8 alone"
+    assert resolved["V9"] == "s9"
 
 
-def test_default_fetch_many_runs_fetch_for_each_name(provider: type[DictProvider]) -> None:
-    answers = provider({}).fetch_many(["db", "missing", "token", "db"])
-    assert set(answers) == {"db", "missing", "token"}
-    assert isinstance(answers["missing"], envsecrets.SecretNotFound)
-    assert answers["token"] == DOCS["token"]
+def test_a_batch_that_raises_fails_only_its_own_names() -> None:
+    class Failing(envsecrets.Provider):
+        prefix = "batch"
+        max_batch = 2
+
+        def fetch_many(self, names: Iterable[str]) -> Mapping[str, envsecrets.provider.FetchResult]:
+            if "bad" in names:
+                raise envsecrets.ProviderError("the batch call failed")
+            return {n: {"v": n} for n in names}
+
+    env = {"A": "_batch:bad:v", "B": "_batch:b:v", "C": "_batch:c:v"}
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Failing).resolve(env)
+    failed = {f.variable for f in info.value.failures}
+    assert "A" in failed
+    assert "the batch call failed" in str(info.value)
+
+
+def test_the_default_fetch_many_leaves_every_name_to_fetch(provider: type[DictProvider]) -> None:
+    assert provider({}).fetch_many(["db", "missing", "token", "db"]) == {}
+
+    class Batched(provider):  # type: ignore[valid-type,misc]
+        max_batch = 2
+
+    env = {"U": "_dict:db:user", "T": "_dict:token", "M": "_dict:missing:x"}
+    with pytest.raises(envsecrets.ResolutionError) as info:
+        resolver_for(Batched).resolve(env)
+    assert [f.variable for f in info.value.failures] == ["M"]
+    assert isinstance(info.value.failures[0].error, envsecrets.SecretNotFound)
+    del env["M"]
+    assert resolver_for(Batched).resolve(env) == {"U": "app", "T": DOCS["token"]}
 
 
 def test_nul_characters_cannot_reach_the_environment() -> None:
@@ -355,3 +392,35 @@ def test_reprs_hold_no_values(provider: type[DictProvider]) -> None:
     assert reference is not None
     resolver.resolve({"A": "_dict:db:password"})
     assert_no_sentinel(repr(resolver), repr(reference), repr(resolver.provider("dict")))
+
+
+def test_the_public_names_are_importable_from_the_package_and_the_resolver_module() -> None:
+    from envsecrets import resolver
+
+    for name in ("Reference", "CheckResult", "KeyInfo", "NameListing", "Resolver", "resolve_env"):
+        assert getattr(resolver, name) is getattr(envsecrets, name), name
+        assert name in envsecrets.__all__
+    assert resolver.DEFAULT_TIMEOUT == 30.0
+    assert resolver.DEFAULT_MAX_WORKERS == 64
+    assert resolver.DEFAULT_LIST_LIMIT == 1000
+
+
+CACHE_PROBE = """
+import sys, envsecrets
+from tests.support.plugins import DictPlugin, make_dict_provider
+provider = make_dict_provider({"s": {"k": "v"}})
+options = {"cache_ttl": 60} if sys.argv[1] == "ttl" else {}
+with envsecrets.Resolver({}, plugins=[DictPlugin(provider)], entry_points=False, **options) as r:
+    assert r.resolve({"V": "_dict:s:k"}) == {"V": "v"}
+print("cachetools" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("mode", "loaded"), [("plain", "False"), ("ttl", "True")])
+def test_the_cache_library_loads_only_for_a_resolver_with_a_ttl(mode: str, loaded: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", CACHE_PROBE, mode], capture_output=True, text=True, cwd=root
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == loaded

@@ -123,12 +123,31 @@ def test_the_cache_is_bounded_and_evicts_expired_entries() -> None:
         cache_size=4,
         clock=lambda: clock[0],
     )
+    every = {f"V{i}": f"_dict:s{i}:k" for i in range(10)}
+
+    def fetches(env: dict[str, str]) -> int:
+        before = len(provider.calls)
+        resolver.resolve(env)
+        return len(provider.calls) - before
+
     with resolver:
-        resolver.resolve({f"V{i}": f"_dict:s{i}:k" for i in range(10)})
-        assert len(resolver._cache) == 4
+        assert fetches(every) == 10
+        assert fetches(every) == 6  # only 4 of them were held
+        assert fetches(every) == 6
         clock[0] = 11.0
-        resolver.resolve({"V": "_dict:s0:k"})
-        assert list(resolver._cache) == [("dict", "s0")]  # expired ones went
+        assert fetches(every) == 10  # expired documents are never served
+        # Expired entries go first: s3 is the least recently used document,
+        # yet the expired ones make room for s4, and s3 stays.
+        clock[0] = 100.0
+        for name in ("s0", "s1", "s2"):
+            assert fetches({"V": f"_dict:{name}:k"}) == 1
+        clock[0] = 108.0
+        assert fetches({"V": "_dict:s3:k"}) == 1
+        clock[0] = 109.0
+        assert fetches({"A": "_dict:s0:k", "B": "_dict:s1:k", "C": "_dict:s2:k"}) == 0
+        clock[0] = 111.0  # s0, s1, s2 expired; s3 held until 118
+        assert fetches({"V": "_dict:s4:k"}) == 1
+        assert fetches({"V": "_dict:s3:k"}) == 0
 
 
 def test_pointer_indexes_are_ascii_digits_only() -> None:

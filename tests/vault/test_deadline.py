@@ -1,79 +1,62 @@
-"""The watchdog behind VAULT_HTTP_REQ_TIMEOUT, with an injected clock: a
-watch whose deadline has passed shuts its sockets, wherever the call is."""
+"""VAULT_HTTP_REQ_TIMEOUT bounds each call as a whole, seen from a resolver:
+retries end with the budget, a call that ended in time leaves its kept-alive
+connection usable, and concurrent calls each have their own budget.
+
+(The trickling-server cases are in test_errors.py.)"""
 
 from __future__ import annotations
 
-import itertools
-import socket
 import threading
-from collections.abc import Iterator
+import time
 
-from envsecrets_vault.deadline import Watchdog, current
+import envsecrets
+from tests.support.openbao import token_env
+from tests.support.proxy import CannedResponse, LoopbackProxy
+from tests.vault.conftest import Seed, failure_of, resolver
+from tests.vault.test_http_behaviour import Scripted, answer
+
+JSON = {"Content-Type": "application/json"}
 
 
-def _late_clock() -> Iterator[float]:
-    # The first reading sets the deadline (0 + seconds); every later one is
-    # far beyond it.
-    return itertools.chain([0.0], itertools.repeat(1e9))
+def test_retries_end_with_the_budget(seed: Seed, proxy: LoopbackProxy) -> None:
+    # Each 503 takes 0.3 s: a second attempt starts at once, the budget
+    # (0.5 s) ends it, and no third one goes out.
+    proxy.delay = 0.3
+    proxy.rule = lambda r: CannedResponse(503, b'{"errors":[]}', JSON)
+    env = token_env(proxy.url, VAULT_HTTP_REQ_TIMEOUT="500ms")
+    started = time.monotonic()
+    failure = failure_of(env, "_vaultkv2:app:password")
+    elapsed = time.monotonic() - started
+    assert isinstance(failure.error, envsecrets.ProviderError)
+    assert "timed out after 0.5s (VAULT_HTTP_REQ_TIMEOUT)" in str(failure.error)
+    assert proxy.count() == 2
+    assert elapsed < 2.0  # not 4 attempts with backoff
 
 
-def test_a_passed_deadline_wakes_a_blocked_read() -> None:
-    clock = _late_clock()
-    dog = Watchdog(clock=lambda: next(clock))
-    mine, theirs = socket.socketpair()
+def test_a_call_that_ended_in_time_leaves_its_connection_usable() -> None:
+    # The first read ends well within its budget; the second one, later than
+    # that budget would have ended, uses the same kept-alive connection.
+    server = Scripted([[answer("one"), answer("two")]])
     try:
-        with dog.watch(5.0) as watch:
-            watch.add(mine)
-            assert current() is watch
-            assert mine.recv(1) == b""  # shut by the watchdog, not answered
-        assert watch.fired
-        assert current() is None
+        with resolver(token_env(server.url, VAULT_HTTP_REQ_TIMEOUT="300ms")) as instance:
+            assert instance.get("_vaultkv2:s1:password") == "one"
+            time.sleep(0.5)
+            assert instance.get("_vaultkv2:s2:password") == "two"
+        assert server.connections == 1
     finally:
-        mine.close()
-        theirs.close()
-        dog.close()
+        server.close()
 
 
-def test_a_finished_watch_never_fires() -> None:
-    dog = Watchdog()  # real clock, a deadline an hour away
-    mine, theirs = socket.socketpair()
-    try:
-        with dog.watch(3600.0) as watch:
-            watch.add(mine)
-            theirs.sendall(b"x")
-            assert mine.recv(1) == b"x"
-        assert not watch.fired
-        watch.fire()  # too late: the call is over
-        assert not watch.fired
-        theirs.sendall(b"y")
-        assert mine.recv(1) == b"y"  # the socket is still usable
-    finally:
-        mine.close()
-        theirs.close()
-        dog.close()
-
-
-def test_a_socket_added_after_the_deadline_is_shut_at_once() -> None:
-    dog = Watchdog()
-    mine, theirs = socket.socketpair()
-    try:
-        with dog.watch(3600.0) as watch:
-            watch.fire()
-            watch.add(mine)  # a retry's new connection
-            assert mine.recv(1) == b""
-    finally:
-        mine.close()
-        theirs.close()
-        dog.close()
-
-
-def test_watches_are_per_thread() -> None:
-    dog = Watchdog()
-    seen: list[object] = []
-    with dog.watch(3600.0) as watch:
-        thread = threading.Thread(target=lambda: seen.append(current()))
+def test_concurrent_calls_each_have_their_own_budget(seed: Seed, proxy: LoopbackProxy) -> None:
+    # Five reads of 0.6 s each, together, under a budget of 1 s per call:
+    # all succeed (the budget is per call, not shared).
+    proxy.delay = 0.6
+    env = token_env(proxy.url, VAULT_HTTP_REQ_TIMEOUT="1s")
+    references = {f"V{n}": f"_vaultkv2:secret/many/s{n}:value" for n in range(5)}
+    results: list[dict[str, str]] = []
+    with resolver(env) as instance:
+        thread = threading.Thread(target=lambda: results.append(instance.resolve(references)))
         thread.start()
-        thread.join()
-        assert current() is watch
-    assert seen == [None]
-    dog.close()
+        thread.join(timeout=30)
+    assert results == [{f"V{n}": f"many-{n}" for n in range(5)}]
+    assert proxy.count() == 5

@@ -26,14 +26,8 @@ from envsecrets.errors import (
 from envsecrets.grammar import is_reference
 from envsecrets.hooks import hookimpl
 from envsecrets.provider import Document, Provider, SharedState, provider_can_list
-from envsecrets.resolver import (
-    CheckResult,
-    KeyInfo,
-    NameListing,
-    Reference,
-    Resolver,
-    resolve_env,
-)
+from envsecrets.resolver import Resolver, resolve_env
+from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
 
 __version__ = "0.2.0"
 

@@ -1,6 +1,6 @@
 """A bounded pool of named daemon worker threads: the core's one concurrency
-primitive, used by the resolver and by providers that fan out on their own
-(:meth:`envsecrets.Provider.fetch_each`).
+primitive, owned by the resolver's fetcher (:mod:`envsecrets.fetching`;
+providers start no threads).
 
 :class:`concurrent.futures.ThreadPoolExecutor` joins its workers when the
 interpreter exits, so one fetch hung on a dead server would hold the process

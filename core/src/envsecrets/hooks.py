@@ -57,9 +57,12 @@ class ProviderSpec:
     def envsecrets_commands(self) -> Sequence[Command]:  # type: ignore[empty-body]
         """Return the subcommands this plugin adds to ``envsecrets``.
 
-        Called only when the command line names a command that is not built
-        in (or for ``--help``), so ``run`` never loads command plugins and a
-        broken one cannot break it.
+        The core's own commands come through this hook too, from an
+        internal plugin registered before any installed one: a plugin
+        command named like a built-in is left out and reported. Plugins are
+        asked only when the command line names no built-in command (for
+        ``--help``, or a plugin's command), so ``run`` never loads command
+        plugins and a broken one cannot break it.
 
         .. versionadded:: 0.2
 

@@ -1,8 +1,9 @@
-"""Finding plugins and the providers they register.
+"""Finding plugins and what they register.
 
 Plugins are found through the ``envsecrets`` entry-point group when a
-resolver is built, never at import time. A plugin that fails to load is
-recorded, not fatal: only references to its prefixes fail.
+resolver is built, never at import time. Each plugin is loaded and called
+on its own: one that fails to import, names an unknown hook or returns
+unusable records is recorded, not fatal, and only its own prefixes fail.
 ``ENVSECRETS_DISABLE_PLUGINS`` blocks entry points by name and
 ``ENVSECRETS_PLUGINS`` (an allowlist) loads only those it names.
 """
@@ -12,155 +13,37 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import metadata
+from typing import TypeVar
 
 import pluggy
 
-from envsecrets.commands import Command
-from envsecrets.errors import PluginError, ProviderNotInstalled
+from envsecrets.commands import Command, CommandInfo
+from envsecrets.errors import PluginError
 from envsecrets.hooks import NAME, ProviderSpec
 from envsecrets.provider import PREFIX_PATTERN, Provider
+from envsecrets.registry import (
+    ALLOW_VARIABLE,
+    DISABLE_VARIABLE,
+    KNOWN_DISTRIBUTIONS,
+    PluginFailure,
+    ProviderInfo,
+    Registry,
+)
+
+# What the plugins registered is in envsecrets.registry; these names stay here.
+__all__ = ["KNOWN_DISTRIBUTIONS", "Registry", "load_registry"]
 
 log = logging.getLogger(__name__)
 
-#: Environment variable listing entry-point names not to load.
-DISABLE_VARIABLE = "ENVSECRETS_DISABLE_PLUGINS"
-#: Environment variable listing the only entry-point names to load (an
-#: allowlist for hardened agents, as ``LLM_LOAD_PLUGINS``).
-ALLOW_VARIABLE = "ENVSECRETS_PLUGINS"
-
-#: First-party distributions, for the install hint of an unknown prefix.
-KNOWN_DISTRIBUTIONS = {
-    "aws": "envsecrets-aws",
-    "vaultkv1": "envsecrets-vault",
-    "vaultkv2": "envsecrets-vault",
-    "envjson": "envsecrets-envjson",
-}
-
 #: The hooks a plugin may implement.
-HOOK_NAMES = frozenset({"envsecrets_providers", "envsecrets_commands"})
+HOOK_NAMES = frozenset(name for name in vars(ProviderSpec) if name.startswith(f"{NAME}_"))
 
-_COMMAND_NAME = re.compile(r"[a-z][a-z0-9-]*")
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderInfo:
-    """A provider class and where it came from."""
-
-    prefix: str
-    provider_class: type[Provider]
-    plugin: str
-    distribution: str | None
-    version: str | None
-
-    @property
-    def description(self) -> str:
-        return self.provider_class.description
-
-    @property
-    def origin(self) -> str:
-        if self.distribution is None:
-            return f"plugin {self.plugin!r}"
-        return f"{self.distribution} {self.version or ''}".strip()
-
-
-@dataclass(frozen=True, slots=True)
-class CommandInfo:
-    """A command contributed by a plugin, and where it came from."""
-
-    command: Command
-    plugin: str
-    distribution: str | None
-    version: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PluginFailure:
-    """A plugin that could not be loaded or gave unusable providers."""
-
-    plugin: str
-    distribution: str | None
-    version: str | None
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Registry:
-    """The providers (and, when asked for, commands) available, by name."""
-
-    providers: Mapping[str, ProviderInfo]
-    failures: tuple[PluginFailure, ...] = ()
-    #: Prefixes claimed by two plugins, with the message naming both.
-    conflicts: Mapping[str, str] = field(default_factory=dict)
-    disabled: frozenset[str] = frozenset()
-    #: Entry points left out because ``ENVSECRETS_PLUGINS`` does not name them.
-    not_allowed: frozenset[str] = frozenset()
-    commands: Mapping[str, CommandInfo] = field(default_factory=dict)
-
-    def get(self, prefix: str) -> ProviderInfo:
-        """Return the provider serving *prefix*.
-
-        :raise PluginError: when two plugins claim it.
-        :raise ProviderNotInstalled: when none serves it, with an install hint.
-        """
-        conflict = self.conflicts.get(prefix)
-        if conflict is not None:
-            raise PluginError(conflict)
-        info = self.providers.get(prefix)
-        if info is not None:
-            return info
-        raise ProviderNotInstalled(self._missing_message(prefix))
-
-    def credentials(self) -> frozenset[str]:
-        """The credential patterns every installed provider declares."""
-        return frozenset().union(
-            *(info.provider_class.credentials for info in self.providers.values())
-        )
-
-    def settings(self) -> frozenset[str]:
-        """The setting patterns every installed provider declares."""
-        return frozenset().union(
-            *(info.provider_class.settings for info in self.providers.values())
-        )
-
-    def _missing_message(self, prefix: str) -> str:
-        message = f"no installed provider serves the prefix _{prefix}"
-        known = KNOWN_DISTRIBUTIONS.get(prefix)
-        if known is not None:
-            message += f" (pip install {known})"
-        notes = [
-            f"plugin {name!r} is disabled by {DISABLE_VARIABLE}" for name in sorted(self.disabled)
-        ]
-        notes.extend(
-            f"plugin {name!r} is not in {ALLOW_VARIABLE}" for name in sorted(self.not_allowed)
-        )
-        notes.extend(
-            f"plugin {failure.plugin!r} failed to load: {failure.reason}"
-            for failure in self.failures
-        )
-        if notes:
-            message += "; " + "; ".join(notes)
-        return message
-
-
-def disabled_plugins(environ: Mapping[str, str]) -> frozenset[str]:
-    """Entry-point names listed in ``ENVSECRETS_DISABLE_PLUGINS``."""
-    return _names(environ.get(DISABLE_VARIABLE, ""))
-
-
-def allowed_plugins(environ: Mapping[str, str]) -> frozenset[str] | None:
-    """Entry-point names listed in ``ENVSECRETS_PLUGINS``; ``None`` when it
-    is unset (every plugin loads). Set but empty, it loads none."""
-    raw = environ.get(ALLOW_VARIABLE)
-    return None if raw is None else _names(raw)
-
-
-def _names(raw: str) -> frozenset[str]:
-    return frozenset(name.strip() for name in raw.split(",") if name.strip())
+#: The distribution and version a plugin comes from (``None`` for objects).
+_Origin = tuple["str | None", "str | None"]
+_Record = TypeVar("_Record")
 
 
 def load_registry(
@@ -173,151 +56,143 @@ def load_registry(
     """Build a plugin manager, load plugins and collect their providers.
 
     Each plugin is validated on its own: one that fails to import, names an
-    unknown hook or returns unusable providers is recorded in
+    unknown hook or returns unusable records is recorded in
     :attr:`Registry.failures` and left out; the others load.
 
     :param environ: where ``ENVSECRETS_DISABLE_PLUGINS`` and
         ``ENVSECRETS_PLUGINS`` are read.
-    :param plugins: extra plugin objects (modules, instances) to register.
+    :param plugins: plugin objects (modules, instances) to register, before
+        the entry points: of two commands with one name, the first is kept.
     :param entry_points: whether to load the ``envsecrets`` entry-point group.
     :param commands: whether to collect the plugins' commands too.
     """
     environ = os.environ if environ is None else environ
-    manager = pluggy.PluginManager(NAME)
-    manager.add_hookspecs(ProviderSpec)
-    disabled = disabled_plugins(environ)
-    allowed = allowed_plugins(environ)
-    for name in disabled:
-        manager.set_blocked(name)
-
-    failures: list[PluginFailure] = []
-    origins: dict[str, tuple[str | None, str | None]] = {}
-    not_allowed: set[str] = set()
-
-    def add(plugin_name: str, load: Callable[[], object], origin: _Origin) -> None:
-        try:
-            plugin = load()
-            _check_hooks(manager, plugin)
-            manager.register(plugin, name=plugin_name)
-        except Exception as error:  # a broken plugin must not break the others
-            reason = f"{type(error).__name__}: {error}"
-            log.warning("plugin %r failed to load: %s", plugin_name, reason)
-            failures.append(PluginFailure(plugin_name, *origin, reason))
-            return
-        origins[plugin_name] = origin
-
-    if entry_points:
-        for entry_point, distribution, version in _entry_points(tuple(sys.path)):
-            if manager.is_blocked(entry_point.name):
-                continue
-            if allowed is not None and entry_point.name not in allowed:
-                not_allowed.add(entry_point.name)
-                continue
-            add(entry_point.name, entry_point.load, (distribution, version))
+    disabled = _names(environ.get(DISABLE_VARIABLE, ""))
+    allowed = None if ALLOW_VARIABLE not in environ else _names(environ[ALLOW_VARIABLE])
+    loaded = _Plugins(disabled)
     for plugin in plugins:
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin)}"
-        add(name, functools.partial(_same, plugin), (None, None))
-
-    providers, conflicts = _collect_providers(manager, origins, failures)
-    found = _collect_commands(manager, origins, failures) if commands else {}
+        loaded.register(name, plugin, (None, None))
+    not_allowed: set[str] = set()
+    for entry_point, *origin in _entry_points(tuple(sys.path)) if entry_points else ():
+        if loaded.manager.is_blocked(entry_point.name):
+            continue
+        if allowed is not None and entry_point.name not in allowed:
+            not_allowed.add(entry_point.name)
+            continue
+        loaded.register(entry_point.name, entry_point, (origin[0], origin[1]))
+    loaded.manager.check_pending()  # a guard: each plugin passed _check_hooks
+    providers, conflicts = _providers(loaded)
+    found = _commands(loaded) if commands else {}
     return Registry(
-        providers,
-        tuple(failures),
-        conflicts,
-        disabled,
-        frozenset(not_allowed),
-        found,
+        providers, tuple(loaded.failures), conflicts, disabled, frozenset(not_allowed), found
     )
 
 
-_Origin = tuple["str | None", "str | None"]
+def _names(raw: str) -> frozenset[str]:
+    return frozenset(name.strip() for name in raw.split(",") if name.strip())
 
 
-def _same(plugin: object) -> object:
-    return plugin
+class _Plugins:
+    """The plugin manager of one registry, the plugins registered with it
+    (in order, with their origins) and the plugins that failed."""
+
+    def __init__(self, blocked: Iterable[str]) -> None:
+        self.manager = pluggy.PluginManager(NAME)
+        self.manager.add_hookspecs(ProviderSpec)
+        for name in blocked:
+            self.manager.set_blocked(name)
+        self.origins: dict[str, _Origin] = {}
+        self.failures: list[PluginFailure] = []
+
+    def register(self, name: str, plugin: object, origin: _Origin) -> None:
+        """Register *plugin* (an entry point is loaded first), or record why not."""
+        try:
+            if isinstance(plugin, metadata.EntryPoint):
+                plugin = plugin.load()
+            self._check_hooks(plugin)
+            self.manager.register(plugin, name=name)
+        except Exception as error:  # a broken plugin must not break the others
+            self.fail(name, origin, f"{type(error).__name__}: {error}", "failed to load")
+        else:
+            self.origins[name] = origin
+
+    def records(
+        self, hook: str, check: Callable[[object], _Record]
+    ) -> Iterator[tuple[_Record, str, _Origin]]:
+        """What each plugin's *hook* returns, in the order the plugins were
+        registered, each record passed through *check*. A plugin whose hook
+        raises or returns one unusable record gives nothing and is recorded."""
+        implementations = getattr(self.manager.hook, hook).get_hookimpls()
+        by_plugin = {impl.plugin_name: impl.function for impl in implementations}
+        for name, origin in self.origins.items():
+            if name not in by_plugin:
+                continue
+            try:
+                records = [check(record) for record in by_plugin[name]()]
+            except Exception as error:
+                self.fail(name, origin, f"{type(error).__name__}: {error}", "gave nothing usable")
+                continue
+            yield from ((record, name, origin) for record in records)
+
+    def fail(self, plugin: str, origin: _Origin, reason: str, what: str) -> None:
+        source = f" ({origin[0]} {origin[1]})" if origin[0] else ""
+        log.warning("plugin %r%s %s: %s", plugin, source, what, reason)
+        self.failures.append(PluginFailure(plugin, *origin, reason))
+
+    def _check_hooks(self, plugin: object) -> None:
+        """Refuse a plugin with a hook implementation no spec knows (a
+        misspelt ``envsecrets_provider``), as pluggy's ``check_pending``
+        would, but for this plugin alone."""
+        for attribute in dir(plugin):
+            options = self.manager.parse_hookimpl_opts(plugin, attribute)
+            if options is None or attribute in HOOK_NAMES or options.get("optionalhook"):
+                continue
+            known = ", ".join(sorted(HOOK_NAMES))
+            raise PluginError(f"unknown hook {attribute!r} (the hooks are {known})")
 
 
-def _check_hooks(manager: pluggy.PluginManager, plugin: object) -> None:
-    """Refuse a plugin with a hook implementation no spec knows (a misspelt
-    ``envsecrets_provider``), as pluggy's ``check_pending`` would, but for
-    this plugin alone."""
-    for attribute in dir(plugin):
-        options = manager.parse_hookimpl_opts(plugin, attribute)
-        if options is None or attribute in HOOK_NAMES or options.get("optionalhook"):
-            continue
-        known = ", ".join(sorted(HOOK_NAMES))
-        raise PluginError(f"unknown hook {attribute!r} (the hooks are {known})")
-
-
-def _records(
-    impl: pluggy.HookImpl,
-    check: Callable[[object], None],
-    origin: _Origin,
-    failures: list[PluginFailure],
-) -> list[object] | None:
-    """Call one plugin's hook and check what it returned; on failure, record
-    it for this plugin alone and return ``None``."""
-    try:
-        returned: Iterable[object] = impl.function()  # type: ignore[assignment]
-        records = list(returned)
-        for record in records:
-            check(record)
-    except Exception as error:
-        reason = f"{type(error).__name__}: {error}"
-        log.warning("plugin %r gave nothing usable: %s", impl.plugin_name, reason)
-        failures.append(PluginFailure(impl.plugin_name, *origin, reason))
-        return None
-    return records
-
-
-def _collect_providers(
-    manager: pluggy.PluginManager,
-    origins: Mapping[str, _Origin],
-    failures: list[PluginFailure],
-) -> tuple[dict[str, ProviderInfo], dict[str, str]]:
+def _providers(loaded: _Plugins) -> tuple[dict[str, ProviderInfo], dict[str, str]]:
+    """The providers by prefix, and the prefixes two plugins claim."""
     providers: dict[str, ProviderInfo] = {}
     conflicts: dict[str, str] = {}
-    for impl in manager.hook.envsecrets_providers.get_hookimpls():
-        origin = origins.get(impl.plugin_name, (None, None))
-        for cls in _records(impl, _check_provider_class, origin, failures) or ():
-            assert isinstance(cls, type)  # checked by _check_provider_class
-            assert issubclass(cls, Provider)
-            info = ProviderInfo(cls.prefix, cls, impl.plugin_name, *origin)
-            other = providers.get(cls.prefix)
-            if other is not None and other.provider_class is not cls:
-                conflicts[cls.prefix] = (
-                    f"the prefix _{cls.prefix} is claimed by both {other.origin} and {info.origin}"
-                )
-            providers.setdefault(cls.prefix, info)
+    for cls, name, origin in loaded.records("envsecrets_providers", _provider_class):
+        info = ProviderInfo(cls.prefix, cls, name, *origin)
+        other = providers.setdefault(cls.prefix, info)
+        if other.provider_class is not cls:
+            conflicts[cls.prefix] = (
+                f"the prefix _{cls.prefix} is claimed by both {other.origin} and {info.origin}"
+            )
     return providers, conflicts
 
 
-def _collect_commands(
-    manager: pluggy.PluginManager,
-    origins: Mapping[str, _Origin],
-    failures: list[PluginFailure],
-) -> dict[str, CommandInfo]:
+def _commands(loaded: _Plugins) -> dict[str, CommandInfo]:
+    """The commands by name; of two with one name, the first registered is
+    kept (the core's own) and the other plugin's is reported."""
     found: dict[str, CommandInfo] = {}
-    for impl in manager.hook.envsecrets_commands.get_hookimpls():
-        origin = origins.get(impl.plugin_name, (None, None))
-        for record in _records(impl, _check_command, origin, failures) or ():
-            assert isinstance(record, Command)  # checked by _check_command
-            if record.name in found:
-                other = found[record.name]
-                reason = f"the command {record.name!r} is also added by plugin {other.plugin!r}"
-                failures.append(PluginFailure(impl.plugin_name, *origin, reason))
-                continue
-            found[record.name] = CommandInfo(record, impl.plugin_name, *origin)
+    for command, name, origin in loaded.records("envsecrets_commands", _command):
+        info = CommandInfo(command, name, *origin)
+        other = found.setdefault(command.name, info)
+        if other is not info:
+            taken = "a built-in command" if other.builtin else f"also added by {other.origin}"
+            reason = f"PluginError: the command {command.name!r} is {taken}"
+            loaded.fail(name, origin, reason, "gave a command left out")
     return found
 
 
-def _check_command(record: object) -> None:
-    if not isinstance(record, Command):
+def _provider_class(record: object) -> type[Provider]:
+    if not (isinstance(record, type) and issubclass(record, Provider)):
+        raise PluginError(f"{record!r} is not a subclass of envsecrets.Provider")
+    prefix = getattr(record, "prefix", None)
+    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
+        raise PluginError(f"{record.__name__}.prefix must match [a-z][a-z0-9]*, not {prefix!r}")
+    return record
+
+
+def _command(record: object) -> Command:
+    if not isinstance(record, Command):  # the record checks itself when made
         raise PluginError(f"{record!r} is not an envsecrets.Command")
-    if not _COMMAND_NAME.fullmatch(record.name):
-        raise PluginError(f"a command name must match [a-z][a-z0-9-]*, not {record.name!r}")
-    if not (callable(record.configure_parser) and callable(record.action)):
-        raise PluginError(f"the command {record.name!r} needs callable configure_parser and action")
+    return record
 
 
 _EntryPoint = tuple[metadata.EntryPoint, "str | None", "str | None"]
@@ -329,19 +204,9 @@ def _entry_points(path: tuple[str, ...]) -> tuple[_EntryPoint, ...]:
     their distributions, scanned once per process and path: a long-lived
     agent builds many resolvers, and each scan reads the metadata of every
     installed distribution (~10 ms)."""
-    return tuple((ep, *_distribution_of(ep)) for ep in metadata.entry_points(group=NAME))
-
-
-def _check_provider_class(cls: object) -> None:
-    if not (isinstance(cls, type) and issubclass(cls, Provider)):
-        raise PluginError(f"{cls!r} is not a subclass of envsecrets.Provider")
-    prefix = getattr(cls, "prefix", None)
-    if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise PluginError(f"{cls.__name__}.prefix must match [a-z][a-z0-9]*, not {prefix!r}")
-
-
-def _distribution_of(entry_point: metadata.EntryPoint) -> tuple[str | None, str | None]:
-    dist = getattr(entry_point, "dist", None)
-    if dist is None:
-        return None, None
-    return dist.metadata["Name"], dist.version
+    found = []
+    for entry_point in metadata.entry_points(group=NAME):
+        dist = getattr(entry_point, "dist", None)
+        origin = (None, None) if dist is None else (dist.metadata["Name"], dist.version)
+        found.append((entry_point, *origin))
+    return tuple(found)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import wait
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ClassVar, TypeVar, Union, cast
 
-from envsecrets._pool import DaemonPool
 from envsecrets.errors import ListingNotSupported, ReferenceSyntaxError
 
 T = TypeVar("T")
@@ -45,6 +45,25 @@ class SharedState:
             return cast(T, self._objects[key])
 
 
+#: What the resolver hands the providers it builds, besides ``environ``.
+_building: ContextVar[tuple[Mapping[str, str], SharedState] | None] = ContextVar(
+    "envsecrets_building", default=None
+)
+
+
+@contextmanager
+def building(variables: Mapping[str, str], shared: SharedState) -> Iterator[None]:
+    """Within this block, a provider built as ``ProviderClass(environ)`` (the
+    contract's one-argument form, which subclasses may override) receives
+    *variables* and *shared* in :meth:`Provider.__init__` itself: no
+    attribute is replaced after construction."""
+    token = _building.set((variables, shared))
+    try:
+        yield
+    finally:
+        _building.reset(token)
+
+
 def provider_can_list(provider_class: type[Provider]) -> bool:
     """Tell whether *provider_class* implements :meth:`Provider.list_names`."""
     return provider_class.list_names is not Provider.list_names
@@ -77,8 +96,6 @@ class Provider:
     #: Most names the core passes to one :meth:`fetch_many` call. With 1 (the
     #: default) the core calls :meth:`fetch` once per name, concurrently.
     max_batch: ClassVar[int] = 1
-    #: Most :meth:`fetch` calls :meth:`fetch_each` runs at once.
-    max_parallel: ClassVar[int] = 16
     #: Environment variables read as configuration. They come from the
     #: process environment only: the CLI refuses an env file that sets one.
     #: An entry ending in ``*`` matches every name that starts with the text
@@ -91,24 +108,48 @@ class Provider:
     name_hint: ClassVar[str] = ""
     key_hint: ClassVar[str] = ""
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        variables: Mapping[str, str] | None = None,
+        shared: SharedState | None = None,
+    ) -> None:
+        """Build the provider. The core calls ``ProviderClass(environ)``; a
+        subclass that overrides ``__init__(self, environ)`` calls
+        ``super().__init__(environ)`` and still receives the resolver's
+        *variables* and *shared* state (see :func:`building`).
+
+        :param environ: the agent's environment, the only source of settings.
+        :param variables: the variables being resolved (env files included);
+            defaults to the resolver's, else *environ*.
+        :param shared: state shared with the plugin's other providers;
+            defaults to the resolver's, else a new one.
+        """
+        context = _building.get()
+        if context is not None:
+            variables = context[0] if variables is None else variables
+            shared = context[1] if shared is None else shared
         #: The agent's environment: configuration comes from here, never
         #: from ``os.environ`` directly, and never from env files.
         self.environ = environ
         #: The variables being resolved (env files included) over
         #: :attr:`environ`: data a provider may read as documents (as
-        #: ``_envjson`` does), never settings. The core sets it.
-        self.variables: Mapping[str, str] = environ
+        #: ``_envjson`` does), never settings.
+        self.variables: Mapping[str, str] = environ if variables is None else variables
         #: State shared with the other providers of the same plugin in the
-        #: same resolver. The core replaces it right after ``__init__``, so
-        #: use it from :meth:`fetch`, not from ``__init__``.
-        self.shared = SharedState()
+        #: same resolver (one client, one login).
+        self.shared = SharedState() if shared is None else shared
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prefix={self.prefix!r}>"
 
-    def split(self, rest: str) -> tuple[str, str | None]:
+    @classmethod
+    def split(cls, rest: str) -> tuple[str, str | None]:
         """Split the text after ``_prefix:`` into NAME and KEY.
+
+        A class-level operation: the editor and ``check`` parse references
+        without building a provider (no settings needed).
 
         The default splits at the last colon so that names may hold colons;
         without a colon the whole rest is NAME and KEY is ``None``.
@@ -134,28 +175,15 @@ class Provider:
         raise NotImplementedError(f"{type(self).__name__} does not implement fetch")
 
     def fetch_many(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
-        """Return a document or an exception for each of *names*.
+        """Return a document or an exception for some of *names*.
 
-        Override to batch requests (set :attr:`max_batch` too). The default
-        is :meth:`fetch_each`.
+        Override to batch requests (set :attr:`max_batch` too). Names left
+        out of the answer are fetched one by one with :meth:`fetch` by the
+        core, on its own pool: a provider whose batch call is refused
+        returns what it has (maybe nothing) and never starts threads. The
+        default leaves every name to :meth:`fetch`.
         """
-        return self.fetch_each(names)
-
-    def fetch_each(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
-        """Run :meth:`fetch` for each of *names*, at most :attr:`max_parallel`
-        at once, on the core's pool of daemon workers; a batching provider
-        that falls back to one request per name calls this instead of
-        starting threads of its own."""
-        unique = list(dict.fromkeys(names))
-        if len(unique) <= 1:
-            return {name: self._fetch_or_error(name) for name in unique}
-        # Daemon workers: a fetch hung on a dead server cannot hold the
-        # process at exit once the core's deadline has given up on it.
-        pool = DaemonPool(min(self.max_parallel, len(unique)), f"{self.prefix}-each")
-        futures = {name: pool.submit(self._fetch_or_error, name) for name in unique}
-        wait(futures.values())
-        pool.shutdown()
-        return {name: future.result() for name, future in futures.items()}
+        return {}
 
     def list_names(self, prefix: str) -> Iterable[str]:
         """Return the names of the secrets whose NAME starts with *prefix*.
@@ -168,12 +196,6 @@ class Provider:
         :raise envsecrets.AccessDenied: the backend refused the listing.
         """
         raise ListingNotSupported(f"the _{self.prefix} provider cannot list secret names")
-
-    def _fetch_or_error(self, name: str) -> FetchResult:
-        try:
-            return self.fetch(name)
-        except Exception as error:  # returned, not raised: fetch_many's contract
-            return error
 
     def close(self) -> None:
         """Release clients and connections. Called once when the resolver closes."""

@@ -166,7 +166,7 @@ class ContractBase:
             raw = grammar.parse(reference)
             # Keys the provider's grammar cannot express (a colon in a key
             # that splits at the last colon) are skipped, not failed.
-            if raw is not None and provider.split(raw.rest) == (name, key):
+            if raw is not None and type(provider).split(raw.rest) == (name, key):
                 cases[f"CONTRACT_{len(cases)}"] = (reference, expected)
 
         for name, document in secrets.items():

@@ -74,7 +74,7 @@ class SettingsChecks(ContractBase):
             )
         rest = f"{name}:{key}" if key else name
         try:
-            parsed = contract_provider.split(rest)
+            parsed = cls.split(rest)
         except ReferenceSyntaxError as error:
             pytest.fail(f"the hints make an invalid reference _{cls.prefix}:{rest}: {error}")
         assert parsed == (name, key or None), (

@@ -46,8 +46,8 @@ LIST_PAGE_SIZE = 100
 #: prefix outside them matches nothing (and "!" would negate the filter).
 _NAME_PREFIX = re.compile(r"[A-Za-z0-9/_+=.@-]{0,512}")
 
-#: HTTP connections kept per client: the core runs several chunks at once,
-#: each with up to max_parallel requests when batching is denied.
+#: HTTP connections kept per client: the core runs up to 64 fetches of one
+#: prefix at once (batches, or single GetSecretValue calls when denied).
 MAX_POOL_CONNECTIONS = 64
 
 #: Clients kept for reuse by later providers, one per distinct Settings.
@@ -65,8 +65,6 @@ class AWSProvider(envsecrets.Provider):
     prefix = "aws"
     description = "AWS Secrets Manager (_aws:NAME[:KEY], NAME may be an ARN)."
     max_batch: ClassVar[int] = BATCH_SIZE
-    #: GetSecretValue calls in flight at once when batching is denied.
-    max_parallel: ClassVar[int] = BATCH_SIZE
     settings: ClassVar[frozenset[str]] = SETTINGS
     credentials: ClassVar[frozenset[str]] = CREDENTIALS
     name_hint: ClassVar[str] = "pgprod"
@@ -85,7 +83,8 @@ class AWSProvider(envsecrets.Provider):
 
     # -- references ----------------------------------------------------------
 
-    def split(self, rest: str) -> tuple[str, str | None]:
+    @classmethod
+    def split(cls, rest: str) -> tuple[str, str | None]:
         """Split ``NAME[?version]:KEY``; an ARN without KEY stays whole."""
         return split_reference(rest)
 
@@ -101,9 +100,11 @@ class AWSProvider(envsecrets.Provider):
         return result
 
     def fetch_many(self, names: Iterable[str]) -> Mapping[str, FetchResult]:
-        """Fetch *names*: one BatchGetSecretValue for the unversioned ones
-        (or one GetSecretValue each when batching is denied), one
-        GetSecretValue per versioned one."""
+        """Fetch the unversioned *names* with one BatchGetSecretValue.
+
+        Versioned names, and every name when batching is denied, are left
+        out of the answer: the core fetches them one by one with
+        :meth:`fetch` (GetSecretValue) on its own pool."""
         secrets: dict[str, SecretRef] = {}
         results: dict[str, FetchResult] = {}
         for name in dict.fromkeys(names):
@@ -120,12 +121,8 @@ class AWSProvider(envsecrets.Provider):
             return results
 
         plain = {name: ref for name, ref in secrets.items() if not ref.versioned}
-        single = {name: ref for name, ref in secrets.items() if ref.versioned}
         if plain:
-            answered = self._batch(client, plain)
-            results.update(answered)
-            single.update({name: ref for name, ref in plain.items() if name not in answered})
-        results.update(self._get_each(client, single))
+            results.update(self._batch(client, plain))
         return results
 
     def list_names(self, prefix: str) -> Iterator[str]:
@@ -271,14 +268,6 @@ class AWSProvider(envsecrets.Provider):
         return results
 
     # -- GetSecretValue ----------------------------------------------------------
-
-    def _get_each(
-        self, client: SecretsManagerClient, secrets: Mapping[str, SecretRef]
-    ) -> dict[str, FetchResult]:
-        if len(secrets) <= 1:
-            return {name: self._get_one(client, ref) for name, ref in secrets.items()}
-        # The core's pool runs one fetch (one GetSecretValue) per name.
-        return dict(self.fetch_each(secrets))
 
     def _get_one(self, client: SecretsManagerClient, secret: SecretRef) -> FetchResult:
         from botocore.exceptions import BotoCoreError, ClientError

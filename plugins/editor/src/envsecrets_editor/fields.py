@@ -110,21 +110,22 @@ class Catalog:
 
         :raise envsecrets.ReferenceSyntaxError: as the provider raises it.
         """
+        note = None
         try:
-            provider = self.resolver.provider(prefix)
+            self.resolver.provider(prefix)
         except envsecrets.ReferenceSyntaxError:
             raise
         except envsecrets.EnvsecretsError as error:
-            # Not configured on this machine (no VAULT_ADDR...): the split
-            # is a pure parse, so the class can still do it.
-            cls = self.resolver.registry.providers[prefix].provider_class
-            try:
-                return cls.split(cls.__new__(cls), rest), str(error)
-            except envsecrets.ReferenceSyntaxError:
-                raise
-            except Exception:
-                return envsecrets.Provider.split(cls.__new__(cls), rest), str(error)
-        return provider.split(rest), None
+            # Not configured on this machine (no VAULT_ADDR...): splitting is
+            # class-level, so the reference can still be read.
+            note = str(error)
+        cls = self.resolver.registry.providers[prefix].provider_class
+        try:
+            return cls.split(rest), note
+        except envsecrets.ReferenceSyntaxError:
+            raise
+        except Exception:  # a third party's broken split: the grammar's own
+            return envsecrets.Provider.split(rest), note
 
     def row_from_value(self, variable: str, value: str, *, fixed: bool = False) -> Row:
         """Put a value read from a file back into its source, NAME and KEY."""

@@ -19,7 +19,8 @@ class EnvJSONProvider(envsecrets.Provider):
     name_hint = "ENV_CONFIG"
     key_hint = "PG_PORT"
 
-    def split(self, rest: str) -> tuple[str, str | None]:
+    @classmethod
+    def split(cls, rest: str) -> tuple[str, str | None]:
         # VAR never holds a colon, so KEY may: split at the first one.
         variable, colon, key = rest.partition(":")
         if not colon or not key:

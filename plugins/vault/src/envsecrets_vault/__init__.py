@@ -1,10 +1,5 @@
-"""envsecrets provider for HashiCorp Vault and OpenBao KV secrets.
-
-``_vaultkv1:PATH:KEY`` reads ``/v1/PATH``; ``_vaultkv2:PATH[?version=N]:KEY``
-reads a KV v2 secret (see :mod:`envsecrets_vault.paths` for the path rules).
-Importing this module does not import hvac or requests: they load on the
-first fetch.
-"""
+"""envsecrets provider for HashiCorp Vault and OpenBao KV secrets: ``_vaultkv1:PATH:KEY`` and
+``_vaultkv2:PATH[?version=N]:KEY``. hvac and requests load on the first fetch, never on import."""
 
 from __future__ import annotations
 

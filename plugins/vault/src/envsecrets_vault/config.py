@@ -1,24 +1,16 @@
-"""Reading the ``VAULT_*`` settings from the agent's environment.
-
-Pure parsing: no network and no hvac. The parsed settings are attrs value
-objects whose validators and converters hold the rules; every error names
-the variable, never its value when the value may be a credential.
-
-Imported when a provider is built (it imports attrs), never by
-``import envsecrets_vault``.
+"""Reading the ``VAULT_*`` settings from the agent's environment: pure parsing into attrs value
+objects. Errors name the variable, never a value that may be a credential. Imported when a provider
+is built (it imports attrs), never by ``import envsecrets_vault``.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import logging
-import math
 import os
 import re
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
 
@@ -32,49 +24,24 @@ DEFAULT_TIMEOUT = 10.0
 _TRUE = frozenset({"1", "true", "yes", "on", "t", "y"})
 _FALSE = frozenset({"", "0", "false", "no", "off", "f", "n"})
 _PEM_MARK = "-----BEGIN CERTIFICATE-----"
-# What a header value must not hold: CR/LF would inject a header, other
-# control characters are refused by requests with the value in the message.
+# What a header value must not hold: CR/LF would inject a header, other control characters are
+# refused by requests with the value in the message.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The proxy variables read from the agent's environment (both cases).
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
 
 
 class VaultConfigError(ProviderError):
     """A ``VAULT_*`` setting is missing or malformed."""
 
 
-def _no_control(variable: str) -> Any:
-    """An attrs validator for header values: no control characters (CR/LF
-    above all), Latin-1 only (what HTTP/1.1 headers carry)."""
-
-    def check(_instance: object, _attribute: attrs.Attribute[Any], value: str | None) -> None:
-        if value is None:
-            return
-        if _CONTROL.search(value):
-            raise VaultConfigError(
-                f"{variable} holds a control character (CR, LF...): it cannot be sent "
-                "in an HTTP header"
-            )
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise VaultConfigError(
-                f"{variable} holds characters an HTTP header cannot carry (not Latin-1)"
-            ) from None
-
-    return check
-
-
 @attrs.frozen
 class CACert:
     """Where the CA certificates come from: a file, a directory, or PEM text."""
 
-    #: A file of PEM certificates, used in place.
     path: str | None = None
-    #: A directory of CA files (``VAULT_CAPATH``, as the Vault CLI).
-    directory: str | None = None
-    #: PEM text given inline or in base64 (loaded from memory).
-    pem: str | None = attrs.field(default=None, repr=False)
-    #: Which form was used, for messages: "file", "directory", "base64", "pem".
-    form: str = "file"
+    directory: str | None = None  # VAULT_CAPATH, as the Vault CLI
+    pem: str | None = attrs.field(default=None, repr=False)  # inline or base64
 
 
 @attrs.frozen
@@ -89,12 +56,9 @@ class ClientCert:
 class TLSSettings:
     """How the server's certificate is checked, and what the client shows."""
 
-    #: False with ``VAULT_SKIP_VERIFY``.
-    verify: bool = True
-    #: ``VAULT_CACERT`` / ``VAULT_CAPATH``; ``None``: the system trust store.
+    verify: bool = True  # False with VAULT_SKIP_VERIFY
+    # VAULT_CACERT / VAULT_CAPATH; None: SSL_CERT_FILE / SSL_CERT_DIR, else the system store.
     ca: CACert | None = None
-    #: ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` of the agent's environment, used
-    #: in place of the system store when set (as OpenSSL does).
     system_file: str | None = None
     system_dir: str | None = None
     client: ClientCert | None = None
@@ -105,18 +69,15 @@ class VaultConfig:
     """Everything the provider needs to talk to one Vault server."""
 
     address: str
-    token: str | None = attrs.field(default=None, repr=False, validator=_no_control("VAULT_TOKEN"))
+    token: str | None = attrs.field(default=None, repr=False)
     role_id: str | None = attrs.field(default=None, repr=False)
     secret_id: str | None = attrs.field(default=None, repr=False)
-    namespace: str | None = attrs.field(default=None, validator=_no_control("VAULT_NAMESPACE"))
+    namespace: str | None = None
     tls: TLSSettings = attrs.field(factory=TLSSettings)
     timeout: float = DEFAULT_TIMEOUT
-    #: Follow no redirect at all (``VAULT_DISABLE_REDIRECTS``).
-    disable_redirects: bool = False
-    #: True when the address came from ``VAULT_AGENT_ADDR``.
-    via_agent: bool = False
-    #: The agent's proxy variables (``https_proxy``, ``no_proxy``... lower
-    #: case keys), read per request target by the HTTP layer.
+    disable_redirects: bool = False  # VAULT_DISABLE_REDIRECTS
+    via_agent: bool = False  # the address came from VAULT_AGENT_ADDR
+    # The agent's proxy variables (lower-case keys).
     proxy_environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
@@ -128,22 +89,12 @@ class VaultConfig:
         return self.tls.verify
 
     @property
-    def ca(self) -> CACert | None:
-        return self.tls.ca
-
-    @property
     def where(self) -> str:
         """The server for messages: address without credentials, plus namespace."""
         parts = urllib.parse.urlsplit(self.address)
         netloc = parts.netloc.rpartition("@")[2]
         shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-        if self.namespace:
-            return f"{shown} (namespace {self.namespace})"
-        return shown
-
-
-#: The proxy variables read from the agent's environment (both cases).
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+        return f"{shown} (namespace {self.namespace})" if self.namespace else shown
 
 
 def load_config(environ: Mapping[str, str]) -> VaultConfig:
@@ -151,37 +102,31 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
 
     :raise VaultConfigError: naming the variable at fault.
     """
-    agent = environ.get("VAULT_AGENT_ADDR", "").strip()
-    if agent:  # as the Vault CLI: the agent/proxy wins over VAULT_ADDR
-        address = _address(agent, "VAULT_AGENT_ADDR")
-    else:
-        address = _address(environ.get("VAULT_ADDR", "").strip(), "VAULT_ADDR")
+    agent = environ.get("VAULT_AGENT_ADDR", "").strip()  # as the Vault CLI: it wins
+    variable = "VAULT_AGENT_ADDR" if agent else "VAULT_ADDR"
+    address = _address(agent or environ.get("VAULT_ADDR", "").strip(), variable)
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
     if bool(role_id) != bool(secret_id):
-        given, missing = (
-            ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")
-            if role_id
-            else ("VAULT_APP_ROLE_SECRET_ID", "VAULT_APP_ROLE_ID")
-        )
+        given, missing = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")[:: 1 if role_id else -1]
         raise VaultConfigError(f"{given} is set but {missing} is not: AppRole needs both")
     token = None
     if not role_id:  # AppRole wins over VAULT_TOKEN, as in the original agent
-        token = load_token(environ.get("VAULT_TOKEN", ""))
+        token = _header("VAULT_TOKEN", load_token(environ.get("VAULT_TOKEN", "")))
         if token is None and not agent:
             raise VaultConfigError(
                 "no Vault credentials: set VAULT_TOKEN, or VAULT_APP_ROLE_ID and "
                 "VAULT_APP_ROLE_SECRET_ID (or VAULT_AGENT_ADDR for an agent that adds its token)"
             )
-    skip_verify = _boolean("VAULT_SKIP_VERIFY", environ.get("VAULT_SKIP_VERIFY", ""))
+    namespace = environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None
     return VaultConfig(
         address=address,
         token=token,
         role_id=role_id or None,
         secret_id=secret_id or None,
-        namespace=environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None,
+        namespace=_header("VAULT_NAMESPACE", namespace),
         tls=TLSSettings(
-            verify=not skip_verify,
+            verify=not _boolean("VAULT_SKIP_VERIFY", environ),
             ca=load_ca(environ.get("VAULT_CACERT", ""))
             or load_capath(environ.get("VAULT_CAPATH", "")),
             system_file=environ.get("SSL_CERT_FILE") or None,
@@ -189,23 +134,29 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
             client=load_client_cert(environ),
         ),
         timeout=_timeout(environ.get("VAULT_HTTP_REQ_TIMEOUT", "")),
-        disable_redirects=_boolean(
-            "VAULT_DISABLE_REDIRECTS", environ.get("VAULT_DISABLE_REDIRECTS", "")
-        ),
+        disable_redirects=_boolean("VAULT_DISABLE_REDIRECTS", environ),
         via_agent=bool(agent),
         proxy_environ=proxy_environ(environ),
     )
 
 
 def proxy_environ(environ: Mapping[str, str]) -> dict[str, str]:
-    """The proxy variables of *environ*, lower-case keys; the lower-case
-    spelling wins over the upper-case one, as in requests and curl."""
-    found = {}
-    for name in PROXY_VARIABLES:
-        value = environ.get(name) or environ.get(name.upper())
-        if value:
-            found[name] = value.strip()
-    return found
+    """The proxy variables of *environ*, lower-case keys; the lower-case spelling wins over the
+    upper-case one, as in requests and curl."""
+    found = {name: environ.get(name) or environ.get(name.upper()) for name in PROXY_VARIABLES}
+    return {name: value.strip() for name, value in found.items() if value}
+
+
+def _header(variable: str, value: str | None) -> str | None:
+    """*value*, checked for an HTTP header: no control character (CR/LF
+    above all), Latin-1 only (what HTTP/1.1 headers carry)."""
+    if value is not None and _CONTROL.search(value):
+        raise VaultConfigError(f"{variable} holds a control character (CR, LF...): it cannot be "
+                               "sent in an HTTP header")  # fmt: skip
+    if value is not None and any(ord(char) > 255 for char in value):
+        raise VaultConfigError(f"{variable} holds characters an HTTP header cannot carry (not "
+                               "Latin-1)")  # fmt: skip
+    return value
 
 
 def _address(value: str, variable: str) -> str:
@@ -222,9 +173,8 @@ def _address(value: str, variable: str) -> str:
 
 
 def load_token(value: str) -> str | None:
-    """Return the token in ``VAULT_TOKEN``: literal, ``file://PATH`` or ``base64://B64``.
+    """The token in ``VAULT_TOKEN`` (literal, ``file://PATH`` or ``base64://B64``), or ``None``.
 
-    :return: ``None`` when the variable is empty.
     :raise VaultConfigError: for an unreadable file or bad base64 (never quoting the token).
     """
     value = value.strip()
@@ -249,31 +199,22 @@ def load_token(value: str) -> str | None:
 
 
 def load_ca(value: str) -> CACert | None:
-    """Read ``VAULT_CACERT``: a file path, ``file://PATH``, ``base64://B64``,
-    bare base64 of a PEM, or an inline PEM.
-
-    :return: ``None`` when unset.
-    :raise VaultConfigError: for a value that is none of these.
-    """
+    """Read ``VAULT_CACERT`` (``None`` when unset): a file path, ``file://PATH``, ``base64://B64``,
+    bare base64 of a PEM, or an inline PEM. :raise VaultConfigError: for anything else."""
     value = value.strip()
     if not value:
         return None
-    if value.startswith("file://"):
-        return _ca_file(value.removeprefix("file://"))
-    if value.startswith("base64://"):
-        pem = _b64decode(value.removeprefix("base64://"))
-        if pem is None or _PEM_MARK not in pem:
-            raise VaultConfigError(
-                "VAULT_CACERT starts with base64:// but does not hold a base64 PEM certificate"
-            )
-        return CACert(pem=pem, form="base64")
     if _PEM_MARK in value:
-        return CACert(pem=_normalise_pem(value), form="pem")
-    if os.path.isfile(value):
-        return CACert(path=value, form="file")
-    pem = _b64decode(value)
+        return CACert(pem=_normalise_pem(value))
+    if os.path.isfile(path := value.removeprefix("file://")):
+        return CACert(path=path)
+    if value.startswith("file://"):
+        raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
+    pem = _b64decode(value.removeprefix("base64://"))
     if pem is not None and _PEM_MARK in pem:
-        return CACert(pem=pem, form="base64")
+        return CACert(pem=pem)
+    if value.startswith("base64://"):
+        raise VaultConfigError("VAULT_CACERT starts with base64:// but does not hold a base64 PEM")
     looks_like_path = "/" in value or value.endswith((".pem", ".crt", ".cer"))
     hint = f" (no file {value!r})" if looks_like_path and len(value) < 300 else ""
     raise VaultConfigError(
@@ -283,26 +224,19 @@ def load_ca(value: str) -> CACert | None:
 
 
 def load_capath(value: str) -> CACert | None:
-    """Read ``VAULT_CAPATH``: a directory of CA files (or one file, as the Vault CLI allows).
-
-    :raise VaultConfigError: when it names nothing.
-    """
+    """Read ``VAULT_CAPATH``: a directory of CA files (or one file, as the Vault CLI allows)."""
     value = value.strip()
     if not value:
         return None
     if os.path.isdir(value):
-        return CACert(directory=value, form="directory")
+        return CACert(directory=value)
     if os.path.isfile(value):
-        return CACert(path=value, form="file")
+        return CACert(path=value)
     raise VaultConfigError(f"VAULT_CAPATH names {value!r}, which is neither a directory nor a file")
 
 
 def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
-    """``VAULT_CLIENT_CERT`` (and ``VAULT_CLIENT_KEY`` unless the key is in the
-    certificate file).
-
-    :raise VaultConfigError: for a missing file, or a key without a certificate.
-    """
+    """``VAULT_CLIENT_CERT`` and ``VAULT_CLIENT_KEY`` (unless the key is in the certificate)."""
     cert = environ.get("VAULT_CLIENT_CERT", "").strip()
     key = environ.get("VAULT_CLIENT_KEY", "").strip()
     if not cert:
@@ -316,12 +250,6 @@ def load_client_cert(environ: Mapping[str, str]) -> ClientCert | None:
     return ClientCert(cert_file=cert, key_file=key or None)
 
 
-def _ca_file(path: str) -> CACert:
-    if not os.path.isfile(path):
-        raise VaultConfigError(f"VAULT_CACERT names file {path!r}, which does not exist")
-    return CACert(path=path, form="file")
-
-
 def _normalise_pem(text: str) -> str:
     # Inline PEMs often arrive with literal "\n" escapes from one-line env files.
     if "\n" not in text and "\\n" in text:
@@ -330,31 +258,24 @@ def _normalise_pem(text: str) -> str:
 
 
 def _b64decode(text: str) -> str | None:
-    compact = "".join(text.split())
+    # Standard or URL-safe alphabet, padding optional; UTF-8 text or nothing.
+    compact = "".join(text.split()).replace("-", "+").replace("_", "/")
     try:
-        raw = base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        try:
-            raw = base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4))
-        except (binascii.Error, ValueError):
-            return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True).decode()
+    except ValueError:  # binascii.Error, UnicodeDecodeError
         return None
 
 
-def _boolean(variable: str, value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
+def _boolean(variable: str, environ: Mapping[str, str]) -> bool:
+    lowered = environ.get(variable, "").strip().lower()
+    if lowered in _TRUE or lowered in _FALSE:
+        return lowered in _TRUE
     raise VaultConfigError(f"{variable} must be true or false (also 1/0, yes/no)")
 
 
 # A Go duration ("1m30s", "500ms", "1.5h") or bare seconds ("5", "2.5").
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_NUMBER = r"(\d+(?:\.\d*)?|\.\d+)"
+_PART = re.compile(_NUMBER + "(ns|us|µs|μs|ms|s|m|h)")
 _UNITS = {
     "ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
 }  # fmt: skip
@@ -362,39 +283,21 @@ _UNITS = {
 
 def parse_duration(text: str) -> float:
     """Seconds in *text*: a Go duration (``5s``, ``500ms``, ``1m30s``) or bare seconds.
-
-    :raise ValueError: when *text* is neither.
-    """
+    :raise ValueError: when *text* is neither."""
     text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(seconds):
-            raise ValueError(f"not a duration: {text!r}")
-        return seconds
-    position, total = 0, 0.0
-    while position < len(text):
-        match = _DURATION_PART.match(text, position)
-        if match is None:
-            raise ValueError(f"not a duration: {text!r}")
-        total += float(match[1]) * _UNITS[match[2]]
-        position = match.end()
-    if position == 0:
-        raise ValueError("empty duration")
-    return total
+    if re.fullmatch(_NUMBER, text):
+        return float(text)
+    if not re.fullmatch(f"(?:{_PART.pattern})+", text):
+        raise ValueError(f"not a duration: {text!r}")
+    return sum(float(number) * _UNITS[unit] for number, unit in _PART.findall(text))
 
 
 def _timeout(value: str) -> float:
-    if not value.strip():
-        return DEFAULT_TIMEOUT
     try:
-        seconds = parse_duration(value)
+        seconds = parse_duration(value) if value.strip() else DEFAULT_TIMEOUT
     except ValueError:
-        seconds = -1.0
-    if not seconds > 0:
-        # The original agent warns and keeps its default; so do we.
+        seconds = 0.0
+    if seconds <= 0:  # as the original agent: warn, keep the default
         log.warning(
             "VAULT_HTTP_REQ_TIMEOUT is not a positive duration (like 5s, 500ms, 1m); using %gs",
             DEFAULT_TIMEOUT,

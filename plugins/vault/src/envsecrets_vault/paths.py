@@ -1,16 +1,10 @@
-"""From a reference NAME to the Vault API path it reads.
+"""From a reference NAME to the mount and secret path hvac's KV methods read (no server asked).
 
-KV v1: ``PATH`` reads ``/v1/PATH``.
-
-KV v2 (the rules decide alone: no mount probing per read):
-
-- ``app`` (no ``/``) reads the default mount: ``/v1/secret/data/app``;
-- ``custom/data/app``, ``team/kv/data/app`` (``data`` is a segment after
-  the first) is the API path as written, the form the original agent needs;
-- ``kv/app/db`` (anything else) takes the first segment as the mount:
-  ``/v1/kv/data/app/db``.
-
-``?version=N`` at the end of a KV v2 NAME pins version N.
+KV v1: ``mount/path`` reads ``/v1/mount/path``. KV v2: ``app`` (no ``/``) reads the default mount
+(``/v1/secret/data/app``); a NAME with ``data`` as a segment after the first is the API path as
+written (``team/kv/data/app``: the original agent's form, the mount before ``data``); otherwise the
+first segment is the mount (``kv/app/db`` reads ``/v1/kv/data/app/db``). ``?version=N`` pins a
+KV v2 version.
 """
 
 from __future__ import annotations
@@ -31,22 +25,29 @@ _VERSION_MARK = "?version="
 class ApiPath:
     """What one reference NAME reads: an API path and maybe a KV v2 version."""
 
-    #: Path below ``/v1/``, without a leading slash (``kv/data/app``).
-    path: str
-    #: The pinned KV v2 version, or ``None`` for the latest.
-    version: int | None = None
-    #: The mount and the secret's path in it, for hvac's KV methods; ``None``
-    #: for a path read as written (the verbatim KV v2 form, a one-segment
-    #: KV v1 path).
-    # Not compared: two NAMEs of one API path share one read.
-    mount: str | None = field(default=None, compare=False)
-    secret: str | None = field(default=None, compare=False)
-    #: The KV engine version read through hvac's methods: 1 or 2.
-    engine: int = field(default=2, compare=False)
+    path: str  # below /v1/: kv/data/app
+    version: int | None = None  # a pinned KV v2 version
+    # For hvac's KV methods; not compared (two NAMEs of one path are one read).
+    mount: str = field(default="", compare=False)
+    secret: str = field(default="", compare=False)
+    engine: int = field(default=2, compare=False)  # KV version
 
-    # Cached: an ApiPath is made once per NAME (see kv2_path) and read on
-    # every fetch of it.
-    @functools.cached_property
+    @property
+    def name(self) -> str:
+        """The shortest NAME that reads this path: NAMEs that name one API path (``app``,
+        ``secret/app``, ``secret/data/app``) are one NAME, so that the core fetches it once per
+        resolution."""
+        if self.engine == 1:
+            name = self.path
+        elif self.mount == DEFAULT_KV2_MOUNT and "/" not in self.secret:
+            name = self.secret
+        elif "/" not in self.mount and "data" not in self.secret.split("/"):
+            name = f"{self.mount}/{self.secret}"
+        else:
+            name = self.path
+        return name if self.version is None else f"{name}{_VERSION_MARK}{self.version}"
+
+    @property
     def url(self) -> str:
         """The request path, percent-encoded: ``/v1/kv/data/app``."""
         return "/v1/" + urllib.parse.quote(self.path, safe="/")
@@ -61,87 +62,60 @@ class ApiPath:
         return f"/v1/{self.path}{suffix}"
 
 
-# Both are pure (an ApiPath is frozen) and run once per reference at split
-# and again per fetch: cached, a repeated NAME costs a lookup. Errors are
-# not cached (they are raised again).
 @functools.lru_cache(maxsize=4096)
 def kv1_path(name: str) -> ApiPath:
-    """Map a ``_vaultkv1`` NAME to its API path.
-
-    :raise ReferenceSyntaxError: for an empty path, ``.``/``..`` or ``?version=``.
-    """
+    """Map a ``_vaultkv1`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     if _VERSION_MARK in name:
         raise ReferenceSyntaxError("KV v1 secrets have no versions: ?version= is for _vaultkv2")
     path = _clean(name)
-    mount, slash, secret = path.partition("/")
-    return ApiPath(path, None, mount, secret, 1) if slash else ApiPath(path, engine=1)
+    mount, _, secret = path.partition("/")
+    if not secret:
+        raise ReferenceSyntaxError("a KV v1 path names a mount and a secret in it (kv/app)")
+    return ApiPath(path, None, mount, secret, 1)
 
 
 @functools.lru_cache(maxsize=4096)
 def kv2_path(name: str) -> ApiPath:
-    """Map a ``_vaultkv2`` NAME to its API path and version.
-
-    :raise ReferenceSyntaxError: for an empty path, ``.``/``..`` segments or
-        a version that is not a positive integer.
-    """
+    """Map a ``_vaultkv2`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     path, mark, raw_version = name.partition(_VERSION_MARK)
     version = _version(raw_version) if mark else None
-    path = _clean(path)
-    segments = path.split("/")
+    segments = _clean(path).split("/")
     if len(segments) == 1:
-        return ApiPath(f"{DEFAULT_KV2_MOUNT}/data/{path}", version, DEFAULT_KV2_MOUNT, path)
-    if "data" in segments[1:]:
-        return ApiPath(path, version)
-    secret = "/".join(segments[1:])
-    return ApiPath(f"{segments[0]}/data/{secret}", version, segments[0], secret)
+        mount, secret = DEFAULT_KV2_MOUNT, segments[0]
+    elif "data" in segments[1:]:
+        at = segments.index("data", 1)
+        mount, secret = "/".join(segments[:at]), "/".join(segments[at + 1 :])
+        if not secret:
+            raise ReferenceSyntaxError("the Vault path names no secret after 'data/'")
+    else:
+        mount, secret = segments[0], "/".join(segments[1:])
+    return ApiPath(f"{mount}/data/{secret}", version, mount, secret, 2)
 
 
 @dataclass(frozen=True)
 class ListPath:
-    """What a name prefix lists: a folder LISTed, and how its entries become NAMEs."""
+    """What a name prefix lists: a folder of a mount, and how its entries become NAMEs."""
 
-    #: The API path LISTed, below ``/v1/``, ending with ``/`` (``kv/metadata/app/``).
-    path: str
-    #: Put before each listed key to make a NAME usable in a reference.
-    name_prefix: str
-    #: Only keys starting with this are kept (the part after the last ``/``).
-    start: str
+    mount: str
+    folder: str  # in the mount: empty or ending with "/"
+    name_prefix: str  # put before each listed key to make a NAME
+    start: str  # only keys starting with this are kept
+
+    def describe(self, engine: int) -> str:
+        """``LIST /v1/kv/metadata/app/``, for messages."""
+        middle = "metadata/" if engine == 2 else ""
+        return f"LIST /v1/{self.mount}/{middle}{self.folder}"
 
 
-def kv2_list_path(prefix: str) -> ListPath | None:
-    """The KV v2 folder a name *prefix* lists, by the rules of :func:`kv2_path`.
-
-    ``None`` for a prefix without ``/`` (the root of the default mount,
-    whose folders are named ``secret/...``: see the provider).
-    """
+def list_path(prefix: str, engine: int) -> ListPath | None:
+    """The folder a *prefix* lists, by the read rules; ``None`` for the top level (no ``/``)."""
     prefix = prefix.removeprefix("/")
     if "/" not in prefix:
         return None
     folder, _, start = prefix.rpartition("/")
-    _check_folder(folder)
-    segments = folder.split("/")
-    if "data" in segments[1:]:
-        at = segments.index("data", 1)
-        metadata = "/".join([*segments[:at], "metadata", *segments[at + 1 :]])
-        return ListPath(metadata + "/", folder + "/", start)
-    rest = "/".join(segments[1:])
-    listed = f"{segments[0]}/metadata/{rest + '/' if rest else ''}"
-    return ListPath(listed, folder + "/", start)
-
-
-def kv1_list_path(prefix: str) -> ListPath | None:
-    """The KV v1 folder a name *prefix* lists; ``None`` without ``/`` (mounts)."""
-    prefix = prefix.removeprefix("/")
-    if "/" not in prefix:
-        return None
-    folder, _, start = prefix.rpartition("/")
-    _check_folder(folder)
-    return ListPath(folder + "/", folder + "/", start)
-
-
-def _check_folder(folder: str) -> None:
-    if any(segment in ("", ".", "..") for segment in folder.split("/")):
-        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
+    api = (kv2_path if engine == 2 else kv1_path)(folder + "/_")  # the folder of a secret "_"
+    inside = api.secret.rpartition("/")[0]
+    return ListPath(api.mount, inside + "/" if inside else "", folder + "/", start)
 
 
 def _clean(path: str) -> str:
@@ -149,8 +123,7 @@ def _clean(path: str) -> str:
     path = path.removeprefix("/").rstrip("/")
     if not path:
         raise ReferenceSyntaxError("the Vault path is empty")
-    segments = path.split("/")
-    if any(segment in ("", ".", "..") for segment in segments):
+    if any(segment in ("", ".", "..") for segment in path.split("/")):
         raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
     return path
 

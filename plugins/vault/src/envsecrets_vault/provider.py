@@ -1,65 +1,33 @@
-"""The ``_vaultkv1`` and ``_vaultkv2`` providers.
-
-The two providers of one resolver share one
-:class:`~envsecrets_vault.client.VaultClient` (through the core's
-:class:`~envsecrets.SharedState`), built on the first fetch, so K distinct
-paths cost K reads plus at most one AppRole login, whichever prefixes they use.
-hvac and requests are imported on that first fetch, never before; attrs
-(the parsed settings) when a provider is built, never by ``import
-envsecrets_vault``.
-"""
+"""The ``_vaultkv1`` and ``_vaultkv2`` providers. Both share one client per resolver (the core's
+:class:`~envsecrets.SharedState`), built on the first fetch (which imports hvac and requests); attrs
+(the settings) loads when a provider is built."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
-from envsecrets_vault.paths import (
-    DEFAULT_KV2_MOUNT,
-    ApiPath,
-    ListPath,
-    kv1_list_path,
-    kv1_path,
-    kv2_list_path,
-    kv2_path,
-)
+from envsecrets.errors import AccessDenied
+from envsecrets_vault.paths import DEFAULT_KV2_MOUNT, ApiPath, kv1_path, kv2_path, list_path
 
 if TYPE_CHECKING:
     from envsecrets_vault.client import VaultClient
     from envsecrets_vault.config import VaultConfig
 
-#: Every variable the providers read as configuration (from the process
-#: environment only), proxies and OpenSSL's trust variables included.
-SETTINGS = frozenset(
-    {
-        "VAULT_ADDR",
-        "VAULT_AGENT_ADDR",
-        "VAULT_TOKEN",
-        "VAULT_APP_ROLE_ID",
-        "VAULT_APP_ROLE_SECRET_ID",
-        "VAULT_CACERT",
-        "VAULT_CAPATH",
-        "VAULT_CLIENT_CERT",
-        "VAULT_CLIENT_KEY",
-        "VAULT_SKIP_VERIFY",
-        "VAULT_NAMESPACE",
-        "VAULT_HTTP_REQ_TIMEOUT",
-        "VAULT_DISABLE_REDIRECTS",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "NO_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "no_proxy",
-        "SSL_CERT_FILE",
-        "SSL_CERT_DIR",
-    }
-)
+#: Every variable the providers read as configuration (from the process environment only), proxies
+#: and OpenSSL's trust variables included.
+# fmt: off
+SETTINGS = frozenset({
+    "VAULT_ADDR", "VAULT_AGENT_ADDR", "VAULT_TOKEN", "VAULT_APP_ROLE_ID",
+    "VAULT_APP_ROLE_SECRET_ID", "VAULT_CACERT", "VAULT_CAPATH", "VAULT_CLIENT_CERT",
+    "VAULT_CLIENT_KEY", "VAULT_SKIP_VERIFY", "VAULT_NAMESPACE", "VAULT_HTTP_REQ_TIMEOUT",
+    "VAULT_DISABLE_REDIRECTS", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "http_proxy", "https_proxy", "all_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
+})
+# fmt: on
 #: Among them, the credentials (kept from `envsecrets run`'s child).
 CREDENTIALS = frozenset(
     {"VAULT_TOKEN", "VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID", "VAULT_CLIENT_KEY"}
@@ -76,88 +44,77 @@ class VaultProvider(envsecrets.Provider):
     name_hint: ClassVar[str] = "database/pg"
     key_hint: ClassVar[str] = "password"
 
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        super().__init__(environ)
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        variables: Mapping[str, str] | None = None,
+        shared: envsecrets.SharedState | None = None,
+    ) -> None:
+        super().__init__(environ, variables=variables, shared=shared)
         from envsecrets_vault.config import load_config  # imports attrs
 
         # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
         self.config: VaultConfig = load_config(environ)
-        self._lock = threading.Lock()
         self._client: VaultClient | None = None
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prefix={self.prefix!r} vault={self.config.where}>"
 
-    def api_path(self, name: str) -> ApiPath:
+    @classmethod
+    def api_path(cls, name: str) -> ApiPath:
         """The API path a NAME reads (see :mod:`envsecrets_vault.paths`)."""
-        raise NotImplementedError
+        return kv2_path(name) if cls.kv_version == 2 else kv1_path(name)
 
-    def split(self, rest: str) -> tuple[str, str | None]:
+    @classmethod
+    def split(cls, rest: str) -> tuple[str, str | None]:
         name, key = super().split(rest)
-        self.api_path(name)  # a bad path or version fails at parse time
-        return name, key
+        # A bad path or version fails at parse time; aliases become one NAME.
+        return cls.api_path(name).name, key
 
     def fetch(self, name: str) -> envsecrets.Document:
         api = self.api_path(name)
-        body = self.client().read(api)
-        return self.data(body, api)
+        return self.data(self.client().read(api), api)
 
     def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
         """The secret document in a 200 answer of Vault."""
-        raise NotImplementedError
+        data = body.get("data")
+        if not isinstance(data, Mapping):
+            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
+        return data
 
     def client(self) -> VaultClient:
         """The client of this provider, built on first use."""
-        client = self._client
-        if client is not None and not self._closed:
-            return client  # every fetch after the first: no lock
-        with self._lock:
-            if self._closed:
-                raise ProviderError(f"the _{self.prefix} provider is closed")
-            if self._client is None:
-                from envsecrets_vault.client import VaultClient
+        if self._client is None:
+            from envsecrets_vault.client import VaultClient
 
-                config = self.config
-                # Both prefixes read one environment, so one client serves both.
-                self._client = self.shared.get_or_create(
-                    f"client:{config.where}", lambda: VaultClient(config)
-                )
-            return self._client
+            # Both prefixes read one environment, so one client serves both.
+            make = functools.partial(VaultClient, self.config)
+            self._client = self.shared.get_or_create(f"client:{self.config.where}", make)
+        return self._client
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            client, self._client = self._client, None
+        client, self._client = self._client, None
         if client is not None:
             client.close()
 
     def list_names(self, prefix: str) -> Iterable[str]:
-        """NAMEs under *prefix*, usable in references; folders end with ``/``.
-
-        LISTs one folder (the policy needs ``list`` on it); a folder that
-        does not exist lists nothing. A prefix without ``/`` lists the KV
-        mounts the token can see (and, for KV v2, the default mount's root).
+        """NAMEs under *prefix* (folders end with ``/``): one folder LISTed (a missing one lists
+        nothing); without ``/``, the KV mounts the token sees (KV v2: the default mount's root too).
 
         :raise envsecrets.AccessDenied: when the policy does not allow LIST.
         """
-        listing = self.list_path(prefix)
+        listing = list_path(prefix, self.kv_version)
         client = self.client()
         if listing is not None:
-            keys = client.list_keys(listing.path)
+            keys = client.list_keys(listing, self.kv_version)
             return sorted(
                 listing.name_prefix + key for key in keys if key.startswith(listing.start)
             )
         return sorted(name for name in self.root_names(client) if name.startswith(prefix))
 
-    def list_path(self, prefix: str) -> ListPath | None:
-        """The folder a name prefix lists; ``None`` for the top level."""
-        raise NotImplementedError
-
     def root_names(self, client: VaultClient) -> list[str]:
         """What a prefix without ``/`` can complete to."""
-        from envsecrets.errors import AccessDenied
-
         try:
             return client.kv_mounts(self.kv_version)
         except AccessDenied:  # a token without the default policy
@@ -174,18 +131,6 @@ class VaultKV1Provider(VaultProvider):
     description = "HashiCorp Vault / OpenBao KV v1 (_vaultkv1:PATH:KEY)."
     kv_version = 1
 
-    def api_path(self, name: str) -> ApiPath:
-        return kv1_path(name)
-
-    def list_path(self, prefix: str) -> ListPath | None:
-        return kv1_list_path(prefix)
-
-    def data(self, body: Mapping[str, object], api: ApiPath) -> Mapping[str, object]:
-        data = body.get("data")
-        if not isinstance(data, Mapping):
-            raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
-        return data
-
 
 class VaultKV2Provider(VaultProvider):
     """``_vaultkv2:PATH[?version=N]:KEY`` reads the KV v2 API path PATH maps to."""
@@ -194,20 +139,16 @@ class VaultKV2Provider(VaultProvider):
     description = "HashiCorp Vault / OpenBao KV v2 (_vaultkv2:PATH[?version=N]:KEY)."
     kv_version = 2
 
-    def api_path(self, name: str) -> ApiPath:
-        return kv2_path(name)
-
-    def list_path(self, prefix: str) -> ListPath | None:
-        return kv2_list_path(prefix)
-
     def root_names(self, client: VaultClient) -> list[str]:
-        # A NAME without "/" reads the default mount: its secrets are named
-        # bare ("app"), its folders in full ("secret/team/"), as the path
-        # rule reads them; the other KV v2 mounts are folders ("kv/").
-        keys = client.list_keys(f"{DEFAULT_KV2_MOUNT}/metadata/")
+        # A NAME without "/" reads the default mount: its secrets are named bare ("app"), its
+        # folders in full ("secret/team/"), as the path rule reads them; the other KV v2 mounts are
+        # folders ("kv/").
+        listing = list_path(f"{DEFAULT_KV2_MOUNT}/", 2)
+        assert listing is not None
+        keys = client.list_keys(listing, 2)
         names = [f"{DEFAULT_KV2_MOUNT}/{key}" if key.endswith("/") else key for key in keys]
-        # A nested mount ("team/kv/") is named in the form written out
-        # ("team/kv/data/app"): its first segment alone is not the mount.
+        # A nested mount ("team/kv/") is named in the form written out ("team/kv/data/app"): its
+        # first segment alone is not the mount.
         mounts = [m if m.count("/") == 1 else m + "data/" for m in super().root_names(client)]
         return names + mounts
 

@@ -1,0 +1,21 @@
+"""The documented exit codes, and the one way a command reports an error."""
+
+from __future__ import annotations
+
+import sys
+
+EXIT_OK = 0
+#: A reference failed: nothing was run or written.
+EXIT_FAILURE = 1
+#: Bad option, unreadable env file, an env file setting a provider setting.
+EXIT_USAGE = 2
+#: The command was found but could not be started.
+EXIT_CANNOT_EXECUTE = 126
+#: The command was not found.
+EXIT_NOT_FOUND = 127
+EXIT_INTERRUPTED = 130
+
+
+def error(message: str) -> None:
+    """Print *message* to stderr as ``envsecrets: error: ...``."""
+    print(f"envsecrets: error: {message}", file=sys.stderr)

@@ -1,0 +1,54 @@
+"""``envsecrets get``: print the value of one reference."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from envsecrets import grammar
+from envsecrets.cli import options
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
+from envsecrets.commands import Command
+from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
+from envsecrets.resolver import Resolver
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Resolve one reference, such as _aws:app/db:password, and print "
+        "its value. Configuration (VAULT_ADDR...) comes from the environment."
+    )
+    options.add_timeout(parser)
+    parser.add_argument("reference", metavar="REFERENCE", help="_PREFIX:NAME[:KEY], quoted")
+    parser.add_argument(
+        "-n", "--no-newline", action="store_true", help="do not print a newline after the value"
+    )
+
+
+def get(args: argparse.Namespace) -> int:
+    """Print the value of ``args.reference``."""
+    from envsecrets.formats import is_shell_name
+
+    text = args.reference
+    if grammar.parse(text) is None and is_shell_name(text):
+        # `envsecrets get PG_PASS`: a variable's name, not its reference.
+        error(
+            f"{text} is not a reference (_PREFIX:NAME[:KEY]); to resolve that variable, "
+            f'give its value: envsecrets get "${text}"'
+        )
+        return EXIT_USAGE
+    with Resolver(os.environ, timeout=args.timeout) as resolver:
+        try:
+            value = resolver.get(args.reference)
+        except ResolutionError as failure:
+            error(str(failure.failures[0].error) if len(failure.failures) == 1 else str(failure))
+            return EXIT_FAILURE
+        except EnvsecretsError as problem:
+            error(f"{quote_reference(args.reference)}: {problem}")
+            return EXIT_USAGE
+    sys.stdout.write(value if args.no_newline else value + "\n")
+    return EXIT_OK
+
+
+COMMAND = Command("get", "print the value of one reference", configure_parser, get)

@@ -1,0 +1,95 @@
+"""``envsecrets resolve``: print the resolved variables."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from envsecrets.cli import options
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, error
+from envsecrets.cli.session import open_session
+from envsecrets.commands import Command
+from envsecrets.errors import EnvsecretsError
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Resolve and print variables: those of the env files when -e is "
+        "given, otherwise the whole environment without the providers' credentials. "
+        "dotenv output is for dotenv readers: to load it into a shell, use -f shell."
+    )
+    options.add_env_files(parser)
+    options.add_timeout(parser)
+    parser.add_argument(
+        "--keep-credentials",
+        action="store_true",
+        help="print the providers' credentials (VAULT_TOKEN, AWS keys...) of this "
+        "process too; by default they are left out",
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        choices=("dotenv", "json", "shell"),
+        default="dotenv",
+        help="output format (default dotenv; shell prints export lines and skips "
+        "names a shell cannot assign, with a note on stderr)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write to FILE instead of stdout: atomically, mode 0600",
+    )
+
+
+def resolve(args: argparse.Namespace) -> int:
+    """Print (or write) the resolved variables; nothing when one fails."""
+    from envsecrets.formats import FORMATS, not_shell_names, write_private
+
+    session = open_session(args)
+    if isinstance(session, int):
+        return session
+    wanted = session.from_files if args.env_file else session.env
+    with session.resolver:
+        resolved = session.resolve(wanted)
+        if resolved is not None and not args.keep_credentials:
+            resolved = session.credential_free(resolved)
+    if resolved is None:
+        return EXIT_FAILURE
+    if args.format == "shell":
+        skipped = not_shell_names(resolved)
+        if skipped:
+            names = ", ".join(map(ascii, skipped))
+            print(f"envsecrets: note: not shell variable names, left out: {names}", file=sys.stderr)
+            resolved = {name: value for name, value in resolved.items() if name not in skipped}
+    # Plain values come from the environment as is, and os.environ holds
+    # bytes that are not UTF-8 as lone surrogates: no format can write them.
+    unwritable = [name for name, value in resolved.items() if not _is_text(name + value)]
+    if unwritable:
+        error(f"not valid UTF-8, cannot be written: {', '.join(map(ascii, unwritable))}")
+        return EXIT_FAILURE
+    try:
+        text = FORMATS[args.format](resolved)
+        if args.output:
+            write_private(args.output, text)
+        else:
+            sys.stdout.write(text)
+    except EnvsecretsError as problem:
+        error(str(problem))
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _is_text(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+COMMAND = Command(
+    "resolve", "print the resolved variables (dotenv, json or shell)", configure_parser, resolve
+)

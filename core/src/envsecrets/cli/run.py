@@ -1,0 +1,122 @@
+"""``envsecrets run``: resolve the environment, then become COMMAND."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+
+from envsecrets import grammar, isolation
+from envsecrets.cli import options
+from envsecrets.cli.exits import (
+    EXIT_CANNOT_EXECUTE,
+    EXIT_FAILURE,
+    EXIT_NOT_FOUND,
+    EXIT_USAGE,
+    error,
+)
+from envsecrets.cli.session import open_session
+from envsecrets.commands import Command
+
+log = logging.getLogger("envsecrets")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Resolve every reference in the environment (and env files), then "
+        "replace this process with COMMAND, without a shell. COMMAND is never started "
+        "if any reference fails. Secrets reach COMMAND only through its environment. "
+        "The providers' credentials of this process (VAULT_TOKEN, AWS keys...) are "
+        "not passed on unless --keep-credentials."
+    )
+    options.add_env_files(parser)
+    options.add_timeout(parser)
+    child = parser.add_mutually_exclusive_group()
+    child.add_argument(
+        "--keep-credentials",
+        action="store_true",
+        help="pass the providers' credentials of this process on to COMMAND",
+    )
+    child.add_argument(
+        "--pristine",
+        action="store_true",
+        help="give COMMAND only the env files' variables, the resolved references and "
+        "PATH, HOME, LANG, TERM",
+    )
+    parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARG]...")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Resolve, then replace this process with COMMAND; return an exit code
+    only when COMMAND cannot be started."""
+    argv = list(args.argv)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        error("run needs a command: envsecrets run [-e FILE]... -- COMMAND [ARG]...")
+        return EXIT_USAGE
+    environment = child_environment(args, argv[0])
+    if isinstance(environment, int):
+        return environment
+    log.info("starting %s with %d variables", argv[0], len(environment))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvpe(argv[0], argv, environment)  # returns only by raising
+    except OSError as problem:
+        error(f"cannot start {argv[0]}: {problem.strerror}")
+        return EXIT_CANNOT_EXECUTE
+
+
+def child_environment(args: argparse.Namespace, command: str) -> dict[str, str] | int:
+    """COMMAND's environment, resolved in this process, or an exit code once
+    the failure is reported. (A client of a resident resolver would answer
+    the same question over its socket.)"""
+    session = open_session(args)
+    if isinstance(session, int):
+        return session
+    # Look the command up before fetching anything: no secret is fetched
+    # for a command that cannot start.
+    problem = find_command(command, session.env.get("PATH", os.defpath))
+    if problem is not None:
+        session.resolver.close()
+        error(problem[1])
+        return problem[0]
+    with session.resolver:
+        resolved = session.resolve(session.env)
+        if resolved is None:
+            return EXIT_FAILURE
+        if args.pristine:
+            references = [name for name, text in session.env.items() if grammar.parse(text)]
+            return isolation.pristine(resolved, session.process, session.from_files, references)
+        if not args.keep_credentials:
+            return session.credential_free(resolved)
+        return resolved
+
+
+def find_command(command: str, path: str) -> tuple[int, str] | None:
+    """``None`` when *command* can be started, else (exit code, message):
+    127 when nothing of that name exists, 126 when it exists but cannot be
+    executed (a directory, a file without the execute bit), as ``env``."""
+    if shutil.which(command, path=path) is not None:
+        return None
+    if os.sep in command:
+        candidates = [command]
+    else:
+        candidates = [os.path.join(folder or ".", command) for folder in path.split(os.pathsep)]
+    for candidate in candidates:
+        if os.path.isdir(candidate):
+            return EXIT_CANNOT_EXECUTE, f"cannot start {command}: it is a directory"
+        if os.path.exists(candidate):
+            return EXIT_CANNOT_EXECUTE, f"cannot start {command}: {candidate} is not executable"
+    return EXIT_NOT_FOUND, f"command not found: {command}"
+
+
+COMMAND = Command(
+    "run",
+    "resolve the environment, then replace this process with COMMAND",
+    configure_parser,
+    run,
+)

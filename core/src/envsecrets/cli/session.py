@@ -1,0 +1,77 @@
+"""What ``run``, ``resolve`` and ``check`` act on: the process environment
+(the providers' settings), the env files' variables, and the resolver built
+from them; and how credentials are kept out of what they hand on."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+
+from envsecrets import isolation
+from envsecrets.cli.exits import EXIT_USAGE, error
+from envsecrets.errors import EnvsecretsError, ResolutionError
+from envsecrets.resolver import Resolver
+
+
+class Session:
+    """The variables of one command and the resolver that resolves them."""
+
+    def __init__(self, args: argparse.Namespace, from_files: dict[str, str]) -> None:
+        self.process = dict(os.environ)
+        self.from_files = from_files
+        #: The variables a command resolves: the environment plus the files.
+        self.env = {**self.process, **from_files}
+        settings = self.env if args.allow_provider_settings else self.process
+        self.resolver = Resolver(settings, data=from_files, timeout=args.timeout)
+
+    def credential_free(self, variables: Mapping[str, str]) -> dict[str, str]:
+        """*variables* without the credentials of this process; those the
+        env files set are the user's own and stay."""
+        credentials = self.resolver.registry.credentials()
+        return isolation.without_credentials(variables, credentials, keep=self.from_files)
+
+    def resolve(self, variables: Mapping[str, str]) -> dict[str, str] | None:
+        """*variables* resolved, or ``None`` once the failure is reported."""
+        try:
+            return self.resolver.resolve(variables)
+        except ResolutionError as failure:
+            error(str(failure))
+            return None
+
+
+def open_session(args: argparse.Namespace) -> Session | int:
+    """Read the env files and build the session, or return an exit code.
+
+    An env file may not set a provider setting unless
+    ``--allow-provider-settings``: it would decide where credentials go.
+    """
+    files: list[isolation.EnvFile] = []
+    if args.env_file:
+        from envsecrets.envfiles import read_each  # python-dotenv only when needed
+
+        try:
+            files = read_each(args.env_file)
+        except EnvsecretsError as problem:
+            error(str(problem))
+            return EXIT_USAGE
+    from_files: dict[str, str] = {}
+    for env_file in files:
+        from_files.update(env_file.variables)
+    # No environment can hold a NUL: say so now, not with a crash at exec.
+    holding_nul = [name for name, value in from_files.items() if "\x00" in name + value]
+    if holding_nul:
+        error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
+        return EXIT_USAGE
+    session = Session(args, from_files)
+    if files and not args.allow_provider_settings:
+        found = isolation.settings_in_files(files, session.resolver.registry.settings())
+        if found:
+            for path, name in found:
+                error(
+                    f"env file {path!r} sets {name}, a provider setting: settings come from "
+                    "the process environment only (--allow-provider-settings to allow it)"
+                )
+            session.resolver.close()
+            return EXIT_USAGE
+    return session
