@@ -42,6 +42,8 @@ TOX_COMMANDS = {
     "run", "r", "run-parallel", "p", "depends", "de", "list", "l", "devenv", "d",
     "config", "c", "quickstart", "q", "exec", "e", "legacy", "le", "schema",
 }  # fmt: skip
+#: subcommands that run no environment: nothing to prepare but tox itself.
+INSPECTING = {"list", "l", "config", "c", "depends", "de", "quickstart", "q", "schema"}
 #: apt-get's package and the names a Chromium goes by.
 CHROMIUM_PACKAGE = "chromium"
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
@@ -280,6 +282,9 @@ def main(argv: list[str]) -> int:
     if problem:
         report([problem], command, [])
         return 2
+    options = command[: command.index("--")] if "--" in command else command
+    if command[0] in INSPECTING or {"-h", "--help"} & set(options):
+        return run_tox(command, {}, None)
     envs = selected_needs(selection)
     found, missing = find_pythons(envs)
     browser_envs = [
