@@ -142,3 +142,33 @@ def test_cli_message_for_an_unknown_profile(environ: dict[str, str], run_cli: An
     assert done.returncode == 1
     assert f"{LOADED} (ProfileNotFound): AWS_PROFILE names profile 'nope'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "source", ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+)
+def test_container_token_with_a_newline_names_its_variable(
+    environ: dict[str, str],
+    make_resolver: Make,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sentinel: str,
+    source: str,
+) -> None:
+    # A token file written by `echo` ends in a newline, which botocore refuses
+    # in the Authorization header; it is not an endpoint problem.
+    token_file = tmp_path / "token"
+    token_file.write_text(sentinel + "\n")
+    value = str(token_file) if source.endswith("_FILE") else sentinel + "\n"
+    container = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
+        source: value,
+    }
+    for variable, setting in container.items():
+        monkeypatch.setenv(variable, setting)  # botocore reads the process environment
+    error = error_of(make_resolver, {**without_keys(environ), **container})
+    message = str(error)
+    assert isinstance(error, envsecrets_aws.AWSCredentialsError)
+    assert f"{source} holds a line break" in message
+    assert "AWS_ENDPOINT_URL" not in message
+    assert sentinel not in message + repr(error)

@@ -185,3 +185,17 @@ def test_a_server_repeating_its_page_token_is_an_error(
     finally:
         provider.close()
     assert proxy.operations() == {"ListSecrets": 2}
+
+
+def test_ls_keys_of_a_literal_secret_says_it_has_none(
+    environ: dict[str, str], sm: Any, unique: Any, sentinel: str, run_cli: Any
+) -> None:
+    name = unique("literal")
+    sm.create_secret(Name=name, SecretString=f"plain {sentinel}")
+    done = run_cli(["ls", f"_aws:{name}:"], environ)
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"envsecrets: error: _aws:{name}:: the secret is a literal secret (not JSON), it has "
+        f"no keys: _aws:{name} returns it whole\n"
+    )
+    assert sentinel not in done.stdout + done.stderr

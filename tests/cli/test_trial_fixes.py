@@ -1,4 +1,4 @@
-"""What a new user's trial found (issue 14): each case failed before its fix."""
+"""What a new user's trial found (issues 14 and 23): each case failed before its fix."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import envsecrets
 from tests.cli.conftest import Runner
 from tests.conftest import SENTINEL, assert_no_sentinel
 
@@ -68,3 +69,22 @@ def test_invalid_json_gives_the_position_never_the_text(cli: Runner) -> None:
     assert result.returncode == 1
     assert "line 2 column 2" in result.stderr
     assert_no_sentinel(result.stderr)
+
+
+def test_get_of_a_word_that_is_no_variable_gives_no_hint(cli: Runner) -> None:
+    result = cli("get", "hello")
+    assert result.returncode == 2
+    assert result.stderr == "envsecrets: error: hello is not a reference (_PREFIX:NAME[:KEY])\n"
+
+
+def test_providers_labels_the_core_version(cli: Runner) -> None:
+    result = cli("providers")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"core: envsecrets {envsecrets.__version__}"
+
+
+def test_ls_keys_of_a_literal_secret_says_it_has_none(cli: Runner) -> None:
+    result = cli("ls", "_envjson:CFG:", env={"CFG": f"not json {SENTINEL}"})
+    assert result.returncode == 1
+    assert "the secret is a literal secret (not JSON), it has no keys" in result.stderr
+    assert_no_sentinel(result.stdout, result.stderr)

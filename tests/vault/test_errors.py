@@ -280,3 +280,20 @@ def test_crlf_in_namespace_is_refused_before_any_request(proxy: LoopbackProxy) -
     failure = failure_of(env, "_vaultkv2:app:password")
     assert "VAULT_NAMESPACE holds a control character" in str(failure.error)
     assert proxy.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("reference", "route"),
+    [("_vaultkv2:nomount/x:k", "nomount/data/x"), ("_vaultkv1:nomount/x:k", "nomount/x")],
+)
+def test_unknown_mount_gives_vaults_no_handler_text(
+    bao: OpenBao, seed: Seed, reference: str, route: str
+) -> None:
+    # Vault's own words tell a wrong mount from a missing secret (as for 400 and 403).
+    failure = failure_of(token_env(bao.address), reference)
+    assert isinstance(failure.error, envsecrets.SecretNotFound)
+    message = str(failure.error)
+    assert (
+        f'not found (HTTP 404) [Vault: no handler for route "{route}". route entry not found.]'
+        in message
+    )

@@ -102,6 +102,24 @@ def test_capath(bao_tls: OpenBao, certs: Certs, tmp_path: Path) -> None:
     assert "certificate verify failed" in str(failure.error)
 
 
+def test_capath_loads_every_file_whatever_its_name(bao_tls: OpenBao, tmp_path: Path) -> None:
+    # As Vault's client: no `openssl rehash`, a directory holding ca.pem only is enough.
+    assert bao_tls.ca_path is not None
+    shutil.copy(bao_tls.ca_path, tmp_path / "ca.pem")
+    nested = tmp_path / "more"
+    nested.mkdir()
+    shutil.copy(certifi.where(), nested / "bundle.crt")
+    with resolver(token_env(bao_tls.address, VAULT_CAPATH=str(tmp_path))) as instance:
+        assert instance.get(REFERENCE) == "tls-pass"
+
+
+def test_capath_with_a_file_that_is_not_pem_says_so(bao_tls: OpenBao, tmp_path: Path) -> None:
+    (tmp_path / "README").write_text("not a certificate\n")
+    failure = failure_of(token_env(bao_tls.address, VAULT_CAPATH=str(tmp_path)), REFERENCE)
+    assert "VAULT_CAPATH" in str(failure.error)
+    assert "cannot be loaded" in str(failure.error)
+
+
 def test_certificate_naming_its_host_in_the_cn_only_is_refused(
     bao_listeners: TLSBao, certs: Certs
 ) -> None:

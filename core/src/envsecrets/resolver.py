@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from envsecrets import grammar, values
 from envsecrets.errors import (
+    DocumentError,
     EnvsecretsError,
     Failure,
     ProviderError,
@@ -233,7 +234,16 @@ class Resolver:
         if isinstance(document, BaseException):
             failure = Failure("NAME", reference.text, as_error(document, prefix))
             raise ResolutionError([failure])
-        obj = values.as_object(document)
+        parsed: object = document
+        if isinstance(document, str) and not isinstance(document, values.JSONNumber):
+            try:
+                parsed = values.parse_json(document)
+            except DocumentError:  # not JSON: a literal secret, read whole (never quoted)
+                raise DocumentError(
+                    f"the secret is a literal secret (not JSON), it has no keys: "
+                    f"{reference.text} returns it whole"
+                ) from None
+        obj = values.as_object(parsed)
         return [KeyInfo(str(key), values.json_type(value)) for key, value in sorted(obj.items())]
 
     def close(self) -> None:

@@ -32,11 +32,10 @@ def get(args: argparse.Namespace) -> int:
 
     text = args.reference
     if grammar.parse(text) is None and is_shell_name(text):
-        # `envsecrets get PG_PASS`: a variable's name, not its reference.
-        error(
-            f"{text} is not a reference (_PREFIX:NAME[:KEY]); to resolve that variable, "
-            f'give its value: envsecrets get "${text}"'
-        )
+        hint = ""
+        if text in os.environ:  # `envsecrets get PG_PASS`: a variable's name, not its reference
+            hint = f'; to resolve that variable, give its value: envsecrets get "${text}"'
+        error(f"{quote_reference(text)} is not a reference (_PREFIX:NAME[:KEY]){hint}")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
         try:

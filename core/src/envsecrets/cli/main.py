@@ -43,6 +43,7 @@ exit codes:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    logs.configure(0)  # a plugin's warning while the commands are gathered: prefixed too
     commands = command_table(command_word(argv))
     parser = build_parser(commands)
     args = parser.parse_args(argv)

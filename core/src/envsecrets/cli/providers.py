@@ -55,7 +55,7 @@ def providers(args: argparse.Namespace) -> int:
         core = metadata.version("envsecrets")
     except metadata.PackageNotFoundError:
         core = __version__
-    print(f"envsecrets {core}")
+    print(f"core: envsecrets {core}")
     return EXIT_FAILURE if registry.failures or registry.conflicts else EXIT_OK
 
 

@@ -307,6 +307,13 @@ def config_error(  # noqa: PLR0911 (one return per cause)
             return AWSConfigurationError(f"{_LOADED} ({kind}): {_CONFIG_CAUSES[name]}")
     if isinstance(error, ValueError):
         text = str(error)
+        if "not a legal header value" in text:  # botocore's check of the container token
+            variable = settings.container_token_variable or "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+            return AWSCredentialsError(
+                f"AWS credentials could not be loaded ({kind}): {variable} holds a line break "
+                "(CR or LF; a file ending in a newline?), which the Authorization header of the "
+                "container credentials request cannot carry: write the token without one"
+            )
         if "Unsupported host" in text:
             return AWSConfigurationError(
                 f"{_LOADED} ({kind}): AWS_CONTAINER_CREDENTIALS_FULL_URI must name a "

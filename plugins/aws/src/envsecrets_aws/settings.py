@@ -104,6 +104,7 @@ SETTINGS = CREDENTIALS | frozenset(
     }
 )
 
+_CONTAINER_TOKEN = ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN")
 _FALSE = {"0", "false", "no", "off"}
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -133,6 +134,8 @@ class Settings:
     region_variable: str | None = None
     endpoint_variable: str | None = None
     profile_variable: str | None = None
+    #: Where botocore reads the container credentials token (the file wins, as in botocore).
+    container_token_variable: str | None = None
 
     @property
     def longest_call(self) -> float:
@@ -186,6 +189,9 @@ class Settings:
             region_variable=region_variable,
             endpoint_variable=endpoint_variable,
             profile_variable=profile_variable,
+            container_token_variable=next(
+                (name for name in _CONTAINER_TOKEN if name in environ), None
+            ),
         )
 
 

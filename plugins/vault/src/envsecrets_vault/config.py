@@ -161,9 +161,7 @@ def _header(variable: str, value: str | None) -> str | None:
 
 def _address(value: str, variable: str) -> str:
     if not value:
-        raise VaultConfigError(
-            f"{variable} is not set: it must name the Vault server (https://...)"
-        )
+        raise VaultConfigError(f"{variable} is not set: it must be the URL of the Vault server")
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise VaultConfigError(f"{variable} must be an http:// or https:// URL with a host")

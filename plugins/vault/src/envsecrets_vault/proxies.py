@@ -12,10 +12,7 @@ from collections.abc import Mapping
 
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
-    """The proxy URL for *url*, or ``None`` to connect directly.
-
-    *environ* holds lower-case keys (``https_proxy``, ``no_proxy``...).
-    """
+    """The proxy URL for *url*, or ``None`` to connect directly; *environ*'s keys are lower-case."""
     parts = urllib.parse.urlsplit(url)
     proxy = environ.get(f"{parts.scheme.lower()}_proxy") or environ.get("all_proxy")
     if not proxy or bypasses(parts.hostname or "", parts.port, environ.get("no_proxy", "")):

@@ -14,7 +14,7 @@ from urllib3.exceptions import ProtocolError
 from envsecrets_vault.session import ATTEMPTS
 
 TLS = "TLS failure: "
-CA_UNREADABLE = TLS + "the CA bundle from VAULT_CACERT cannot be loaded"
+CA_UNREADABLE = TLS + "the CA certificates of VAULT_CACERT or VAULT_CAPATH cannot be loaded"
 CLIENT_CERT_UNREADABLE = TLS + "the client certificate (VAULT_CLIENT_CERT/KEY) cannot be loaded"
 #: Most characters of Vault's own error text kept in a message.
 ERRORS_LIMIT = 200

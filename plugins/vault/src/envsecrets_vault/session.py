@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 import ssl
 import time
 import urllib.parse
@@ -54,8 +55,12 @@ def tls_context(tls: TLSSettings) -> ssl.SSLContext:
     if not tls.verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    elif tls.ca is not None and tls.ca.directory:  # every file (any name), as Vault's client
+        for folder, _, names in sorted(os.walk(tls.ca.directory)):
+            for name in sorted(names):
+                context.load_verify_locations(os.path.join(folder, name))
     elif tls.ca is not None:
-        context.load_verify_locations(tls.ca.path, tls.ca.directory, tls.ca.pem)
+        context.load_verify_locations(tls.ca.path, None, tls.ca.pem)
     elif tls.system_file or tls.system_dir:
         # As OpenSSL reads them, but from the agent's environment.
         context.load_verify_locations(tls.system_file, tls.system_dir)
@@ -70,8 +75,7 @@ class VaultAdapter(HTTPAdapter):
     """requests' adapter with our TLS context, our retries and a total bound per call."""
 
     def __init__(self, context: ssl.SSLContext | None, budget: float) -> None:
-        self.context = context
-        self.budget = budget
+        self.context, self.budget = context, budget
         # requests' own retries stay off (max_retries=0): send() applies RETRY.
         super().__init__(pool_maxsize=DEFAULT_MAX_WORKERS)
 
