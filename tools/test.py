@@ -177,7 +177,11 @@ def pyenv_builds(version: str) -> list[Path]:
     roots.append(Path.home() / ".pyenv")
     found: list[tuple[tuple[int, ...], Path]] = []
     for root in dict.fromkeys(roots):
-        for folder in (root / "versions").glob(f"{version}.*"):
+        try:
+            folders = list((root / "versions").glob(f"{version}.*"))
+        except OSError:  # another user's pyenv (PYENV_ROOT inherited), unreadable
+            continue
+        for folder in folders:
             patch = folder.name[len(version) + 1 :]
             executable = folder / BIN / f"python{version}"
             if patch.isdigit() and executable.exists():
