@@ -19,6 +19,7 @@ import pytest
 import envsecrets
 import envsecrets_aws
 from envsecrets.logs import RedactingFilter
+from tests.support.stderr import checked
 from testservers.faults import Answer as CannedResponse
 from testservers.faults import Seen as SeenRequest
 from testservers.moto import moto_environ, moto_server, secretsmanager
@@ -104,7 +105,7 @@ def run_cli() -> Callable[[list[str], dict[str, str]], subprocess.CompletedProce
 
     def run(args: list[str], environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        return subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "envsecrets", *args],
             env={**base, **environ},
             capture_output=True,
@@ -113,6 +114,7 @@ def run_cli() -> Callable[[list[str], dict[str, str]], subprocess.CompletedProce
             timeout=120,
             check=False,
         )
+        return checked(done, args)  # without -v: envsecrets' own words only
 
     return run
 

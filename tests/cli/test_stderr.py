@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.cli.conftest import Runner, foreign_lines
+from tests.cli.conftest import Runner
+from tests.support.stderr import foreign_lines
 from testservers.moto import moto_environ, moto_server, secretsmanager
 from testservers.openbao import OpenBao, token_env
 

@@ -15,19 +15,21 @@ from tests.support.plugins import (
     install_fake_distribution,
     make_dict_provider,
 )
+from tests.support.stderr import checked
 
 
 def run_cli(
     site: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     environment = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), **(env or {})}
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "envsecrets", *args],
         capture_output=True,
         text=True,
         env=environment,
         timeout=60,
     )
+    return checked(done, args)  # without -v: envsecrets' own words only
 
 
 def test_a_third_party_provider_works_once_installed(tmp_path: Path) -> None:

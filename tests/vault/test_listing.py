@@ -14,6 +14,7 @@ import pytest
 import envsecrets
 from envsecrets_vault import VaultKV1Provider, VaultKV2Provider
 from tests.conftest import SENTINEL
+from tests.support.stderr import checked
 from tests.vault.conftest import MANY, Seed, assert_clean, resolver
 from testservers.openbao import OpenBao, token_env
 
@@ -114,13 +115,14 @@ def test_listing_shows_names_never_values(
 
 def _ls(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], **environ}
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "envsecrets", "ls", *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+    return checked(done, args)  # without -v: envsecrets' own words only
 
 
 def test_envsecrets_ls_names_and_keys(bao: OpenBao, seed: Seed, tmp_path: Path) -> None:
