@@ -14,15 +14,31 @@ from dataclasses import dataclass
 _MAX_QUOTED = 200
 
 
-def quote_reference(text: str) -> str:
-    """Return *text* shortened for messages (references can be megabytes long),
-    with control characters escaped as ``repr`` does, so that a reference
-    holding a newline cannot break the line it is printed on."""
-    if len(text) > _MAX_QUOTED:
-        text = text[: _MAX_QUOTED - 3] + "..."
+def escaped(text: str) -> str:
+    """Return *text* safe for a terminal: every character that is not
+    printable (C0, DEL, C1, ESC, bidi and other format characters, line
+    breaks) shown as ``repr`` shows it (``\\x1b``, ``\\n``, ``\\u202e``).
+    The one helper for any string from outside: variable names, names, keys,
+    paths, server text. Printable text is returned unchanged, so escaping
+    twice is escaping once."""
     if text.isprintable():
         return text
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def escaped_lines(text: str) -> str:
+    """Return *text* with each of its lines :func:`escaped` (the line breaks
+    between them kept): for a message of several lines."""
+    return "\n".join(escaped(line) for line in text.split("\n"))
+
+
+def quote_reference(text: str) -> str:
+    """Return *text* shortened for messages (references can be megabytes long)
+    and :func:`escaped`, so that a reference holding a newline or an escape
+    sequence cannot break or repaint the line it is printed on."""
+    if len(text) > _MAX_QUOTED:
+        text = text[: _MAX_QUOTED - 3] + "..."
+    return escaped(text)
 
 
 class EnvsecretsError(Exception):
@@ -78,7 +94,7 @@ class Failure:
     error: EnvsecretsError
 
     def describe(self) -> str:
-        return f"{self.variable}={quote_reference(self.reference)}: {self.error}"
+        return f"{escaped(self.variable)}={quote_reference(self.reference)}: {escaped(str(self.error))}"
 
 
 class ResolutionError(EnvsecretsError):

@@ -7,8 +7,9 @@ failing variable.
 
 The :class:`Resolver` is the facade: its providers live in
 :mod:`envsecrets.providers_in_use`, fetching in :mod:`envsecrets.fetching`,
-value extraction in :mod:`envsecrets.extraction` and the last redaction
-pass in :mod:`envsecrets.redaction`.
+value extraction in :mod:`envsecrets.extraction` and the last pass over
+failure messages (escaped, never shaped by a value) in
+:mod:`envsecrets.redaction`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from envsecrets.fetching import Fetcher
 from envsecrets.plugins import Registry
 from envsecrets.provider import Provider, provider_can_list
 from envsecrets.providers_in_use import ProvidersInUse
-from envsecrets.redaction import redacted
+from envsecrets.redaction import finished
 from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
 
 __all__ = [
@@ -272,7 +273,7 @@ class Resolver:
             else:
                 references[variable] = reference
         if not fetch:
-            return _Outcome(result, failures, references)
+            return _Outcome(result, finished(failures, {}, {}, references), references)
 
         ids = {reference.secret_id for reference in references.values()}
         documents = self._fetcher.fetch(ids, deadline)
@@ -284,7 +285,7 @@ class Resolver:
         if failures:
             order = {variable: index for index, variable in enumerate(env)}
             failures.sort(key=lambda failure: order[failure.variable])
-            failures = redacted(failures, documents, result, references)
+            failures = finished(failures, documents, result, references)
             result.clear()
         else:
             result = {variable: result[variable] for variable in env}

@@ -8,7 +8,7 @@ from envsecrets.cli import options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK
 from envsecrets.cli.session import open_session
 from envsecrets.commands import Command
-from envsecrets.errors import quote_reference
+from envsecrets.errors import escaped, quote_reference
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -36,9 +36,9 @@ def check(args: argparse.Namespace) -> int:
     for result in results:
         reference = quote_reference(result.reference)
         if result.ok:
-            print(f"OK    {result.variable}={reference}")
+            print(f"OK    {escaped(result.variable)}={reference}")
         else:
-            print(f"FAIL  {result.variable}={reference}: {result.error}")
+            print(f"FAIL  {escaped(result.variable)}={reference}: {escaped(str(result.error))}")
     failed = sum(1 for result in results if not result.ok)
     checked = "fetched" if args.fetch else "checked"
     print(f"{len(results) - failed} of {len(results)} references {checked} OK")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from envsecrets.errors import escaped_lines
+
 EXIT_OK = 0
 #: A reference failed: nothing was run or written.
 EXIT_FAILURE = 1
@@ -17,5 +19,7 @@ EXIT_INTERRUPTED = 130
 
 
 def error(message: str) -> None:
-    """Print *message* to stderr as ``envsecrets: error: ...``."""
-    print(f"envsecrets: error: {message}", file=sys.stderr)
+    """Print *message* to stderr as ``envsecrets: error: ...``, every line
+    escaped for the terminal (a name or server text from outside cannot
+    send an escape sequence)."""
+    print(f"envsecrets: error: {escaped_lines(message)}", file=sys.stderr)

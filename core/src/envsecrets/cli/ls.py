@@ -81,7 +81,7 @@ def _list_names(
     listing = resolver.list_names(prefix, name_prefix, limit=args.limit)
     if args.format == "json":
         document = {"names": listing.names, "truncated": listing.truncated}
-        return [json.dumps(document, ensure_ascii=False)], listing.truncated
+        return [_json_line(document)], listing.truncated
     return [quote_reference(name) for name in listing.names], listing.truncated
 
 
@@ -93,11 +93,21 @@ def _list_keys(
     keys = keys[: args.limit]
     if args.format == "json":
         rows = [{"key": info.key, "type": info.json_type} for info in keys]
-        return [json.dumps({"keys": rows, "truncated": truncated}, ensure_ascii=False)], truncated
+        return [_json_line({"keys": rows, "truncated": truncated})], truncated
     width = max((len(info.key) for info in keys), default=0)
     return [
         f"{quote_reference(info.key).ljust(width)}  {info.json_type}" for info in keys
     ], truncated
+
+
+def _json_line(document: object) -> str:
+    """*document* as one line of JSON, Unicode kept but every character a
+    terminal could act on (DEL, C1, format characters, which JSON allows
+    raw) written as a ``\\u`` escape: names come from outside."""
+    text = json.dumps(document, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else json.dumps(char)[1:-1] for char in text)
 
 
 COMMAND = Command(
