@@ -94,7 +94,8 @@ class Failure:
     error: EnvsecretsError
 
     def describe(self) -> str:
-        return f"{escaped(self.variable)}={quote_reference(self.reference)}: {escaped(str(self.error))}"
+        variable, reason = escaped(self.variable), escaped(str(self.error))
+        return f"{variable}={quote_reference(self.reference)}: {reason}"
 
 
 class ResolutionError(EnvsecretsError):

@@ -48,9 +48,13 @@ def finished(
         reference = references.get(failure.variable)
         message = str(failure.error)
         text = message
-        if ordered and reference is not None and _from_provider(reference, documents):
-            if _quotes_a_value(message, _role_words(failure, reference), ordered):
-                text = withheld_text(reference.prefix)
+        if (
+            ordered
+            and reference is not None
+            and _from_provider(reference, documents)
+            and _quotes_a_value(message, _role_words(failure, reference), ordered)
+        ):
+            text = withheld_text(reference.prefix)
         text = escaped(text)
         if text == message:
             cleaned.append(failure)
