@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -24,6 +25,9 @@ from envsecrets.testing._support import (
     sentinel,
     variable_for,
 )
+
+#: Values a backend takes in a secret name unchanged (no "/", no space).
+_NAME_SAFE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 class ContractBase:
@@ -247,6 +251,23 @@ class ContractBase:
         assert error is not None, "a resolution with a missing secret succeeded"
         errors.append(("the resolution error", error))
         return errors
+
+    def _oracle_attack(
+        self, secrets: Mapping[str, Document], missing_name: str, candidates: Sequence[str]
+    ) -> dict[str, str]:
+        """Failing references whose key and name list *candidates*: a key
+        missing from a seeded object, and a missing secret whose name holds
+        the candidates that are safe in any backend's names."""
+        attack: dict[str, str] = {}
+        joined = "|".join(candidates)
+        for name, document in secrets.items():
+            if object_of(document) is not None:
+                attack["ORACLE_KEY"] = self.reference(name, f"contract_no_such_key|{joined}")
+                break
+        plain = [value for value in candidates if _NAME_SAFE.fullmatch(value)]
+        key = None if self.whole_document_references else "key"
+        attack["ORACLE_NAME"] = self.reference("-".join([missing_name, *plain]), key)
+        return attack
 
     def _provoke_listing(
         self,

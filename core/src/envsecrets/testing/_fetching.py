@@ -21,6 +21,7 @@ from envsecrets.testing._support import (
     assert_entry_point,
     capture_logs,
     error_texts,
+    failure_texts,
     find_leak,
     heavy_imports,
     object_of,
@@ -244,6 +245,41 @@ class FetchChecks(ContractBase):
         if leak is not None:
             # Name the secret, never quote it: this message is printed.
             pytest.fail(f"{leak[0]} holds {leak[1]}", pytrace=False)
+
+    def test_errors_never_depend_on_fetched_values(
+        self,
+        contract_resolver: Resolver,
+        contract_secrets: Mapping[str, Document],
+        missing_name: str,
+    ) -> None:
+        """The error oracle of issue 19: failing references whose key and
+        name list the seeded values as candidates must fail with the same
+        bytes whether or not those values were fetched in the same
+        resolution, and never with a ``***`` the role did not write."""
+        found = secret_texts(contract_secrets, missing_name, self.reference)
+        candidates = [value for _, value in found]
+        if not candidates:
+            pytest.skip("contract_secrets seeds no string value of four characters or more")
+        attack = self._oracle_attack(contract_secrets, missing_name, candidates)
+        alone = failure_texts(contract_resolver, attack)
+        cases = self._rendering_cases(contract_resolver, contract_secrets)
+        served = {variable: reference for variable, (reference, _) in cases.items()}
+        together = failure_texts(contract_resolver, {**served, **attack})
+        for variable in attack:
+            # Never quote these texts: they hold the seeded values.
+            if variable not in alone or variable not in together:
+                pytest.fail(f"{variable} did not fail; it must", pytrace=False)
+            if alone[variable] != together[variable]:
+                pytest.fail(
+                    f"the error of {variable} changed when the seeded secrets were fetched in "
+                    "the same resolution: a message must not depend on a fetched value "
+                    "(quote the role's name and key as written, never mask inside them)",
+                    pytrace=False,
+                )
+            if "***" in together[variable]:
+                pytest.fail(
+                    f"the error of {variable} masks part of the role's words", pytrace=False
+                )
 
     # -- the contract: concurrency and lifetime -------------------------------
 

@@ -23,6 +23,7 @@ from envsecrets import values
 from envsecrets.errors import DocumentError, ResolutionError
 from envsecrets.logs import RedactingFilter
 from envsecrets.provider import Document
+from envsecrets.resolver import Resolver
 
 _T = TypeVar("_T")
 
@@ -128,6 +129,16 @@ def secret_texts(
         for where, value in found
         if len(value) >= MIN_SECRET_LENGTH and not any(value in text for text in public)
     ]
+
+
+def failure_texts(resolver: Resolver, env: Mapping[str, str]) -> dict[str, str]:
+    """Variable -> the line its failure prints, from resolving *env*; empty
+    when the resolution succeeds."""
+    try:
+        resolver.resolve(env)
+    except ResolutionError as error:
+        return {failure.variable: failure.describe() for failure in error.failures}
+    return {}
 
 
 def sentinel() -> str:
