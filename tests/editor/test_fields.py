@@ -3,13 +3,15 @@ own split decides, even where a provider is not configured."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import envsecrets
 import envsecrets_aws
 import envsecrets_envjson
 import envsecrets_vault
-from envsecrets_editor.fields import ERROR, KEEP, MANUAL, WARNING, Catalog, Row
+from envsecrets_editor.fields import ERROR, KEEP, MANUAL, WARNING, Catalog, Row, check_rows
 
 
 @pytest.fixture
@@ -72,3 +74,26 @@ def test_settings_in_a_role_are_flagged(catalog: Catalog) -> None:
 def test_errors(catalog: Catalog, row: Row, text: str) -> None:
     found = levels(catalog, row)
     assert any(level == ERROR and text in message for level, message in found), found
+
+
+def test_the_test_button_status_never_depends_on_a_secret_value() -> None:
+    # Issue 19: thirty candidates in a key and in a name, next to the secret;
+    # a partial *** in the status would mark which one it is.
+    candidates = "|".join(str(number) for number in range(4800, 4830))
+    rows = [
+        Row("S", "envjson", "J", "pin"),
+        Row("G", "envjson", "J", candidates),
+        Row("N", "envjson", candidates, "pin"),
+        Row("E", "envjson", "X\x1b[2J\x9b1m", "pin"),
+    ]
+
+    def statuses(secret: str) -> dict[str, tuple[bool, str]]:
+        return check_rows(rows, {"J": json.dumps({"pin": secret})}, {})
+
+    seen = [statuses(secret) for secret in ("4800", "4817", "4829", "9999")]
+    assert all(outcome == seen[0] for outcome in seen), seen
+    outcome = seen[0]
+    assert outcome["S"] == (True, "ok")
+    assert outcome["G"] == (False, f"the secret has no key '{candidates}'")
+    assert outcome["N"] == (False, f"environment variable {candidates} is not set")
+    assert outcome["E"] == (False, "environment variable X\\x1b[2J\\x9b1m is not set")
