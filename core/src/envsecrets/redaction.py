@@ -23,7 +23,7 @@ from envsecrets.provider import FetchResult
 from envsecrets.results import Reference, SecretId
 
 #: Shorter values are not searched for: "1" would withhold every message.
-MIN_MASKED = 4
+MIN_SEARCHED = 4
 
 
 def withheld_text(prefix: str) -> str:
@@ -42,7 +42,7 @@ def finished(
     words) replaced by :func:`withheld_text`."""
     secrets = {value for variable, value in result.items() if variable in references}
     secrets.update(doc for doc in documents.values() if isinstance(doc, str))
-    ordered = sorted((s for s in secrets if len(s) >= MIN_MASKED), key=len, reverse=True)
+    ordered = sorted((s for s in secrets if len(s) >= MIN_SEARCHED), key=len, reverse=True)
     cleaned = []
     for failure in failures:
         reference = references.get(failure.variable)
