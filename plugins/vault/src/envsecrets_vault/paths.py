@@ -14,6 +14,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from envsecrets import ReferenceSyntaxError
+from envsecrets_vault.confinement import check_root
 
 #: The mount of a KV v2 NAME without ``/``, as in the original agent.
 DEFAULT_KV2_MOUNT = "secret"
@@ -71,6 +72,7 @@ def kv1_path(name: str) -> ApiPath:
     mount, _, secret = path.partition("/")
     if not secret:
         raise ReferenceSyntaxError("a KV v1 path names a mount and a secret in it (kv/app)")
+    check_root(path, 1)
     return ApiPath(path, None, mount, secret, 1)
 
 
@@ -79,7 +81,10 @@ def kv2_path(name: str) -> ApiPath:
     """Map a ``_vaultkv2`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     path, mark, raw_version = name.partition(_VERSION_MARK)
     version = _version(raw_version) if mark else None
-    segments = _clean(path).split("/")
+    cleaned = _clean(path)
+    segments = cleaned.split("/")
+    if len(segments) > 1:
+        check_root(cleaned, 2)
     if len(segments) == 1:
         mount, secret = DEFAULT_KV2_MOUNT, segments[0]
     elif "data" in segments[1:]:
@@ -124,7 +129,7 @@ def _clean(path: str) -> str:
     if not path:
         raise ReferenceSyntaxError("the Vault path is empty")
     if any(segment in ("", ".", "..") for segment in path.split("/")):
-        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
+        raise ReferenceSyntaxError(f"the Vault path {path} has an empty, '.' or '..' segment")
     return path
 
 
