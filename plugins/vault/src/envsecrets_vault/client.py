@@ -9,7 +9,6 @@ import functools
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,7 +21,6 @@ from envsecrets import ProviderError, SecretNotFound
 from envsecrets.errors import AccessDenied
 from envsecrets.values import parse_json
 from envsecrets_vault import reasons
-from envsecrets_vault.confinement import LOOKUP, MountTable
 from envsecrets_vault.config import VaultConfig
 from envsecrets_vault.paths import ApiPath, ListPath
 from envsecrets_vault.session import make_session
@@ -85,7 +83,6 @@ class VaultClient:
             allow_redirects=False,  # the session's hook follows one, as Vault's client
             adapter=hvac.adapters.RawAdapter,  # our JSON parsing keeps numbers as written
         )
-        self.mounts = MountTable(self._mount_of)
 
     def __repr__(self) -> str:
         auth = "approle" if self.config.uses_approle else "token" if self.config.token else "agent"
@@ -97,7 +94,6 @@ class VaultClient:
         :raise SecretNotFound: on 404 (naming a deleted or destroyed KV v2 version).
         :raise AccessDenied: on 403; :raise ProviderError: on any other failure.
         """
-        self.mounts.check(api.path, api.engine)  # confinement: before the read
         kv, where = self._hvac.secrets.kv, {"path": api.secret, "mount_point": api.mount}
         call: Call = functools.partial(kv.v1.read_secret, **where)
         if api.engine == 2:
@@ -110,10 +106,6 @@ class VaultClient:
         kv, what = self._hvac.secrets.kv, listing.describe(engine)
         call = (kv.v2 if engine == 2 else kv.v1).list_secrets
         try:
-            self.mounts.check(what.removeprefix("LIST /v1/").rstrip("/"), engine)
-        except AccessDenied:  # no mount the token may see: nothing to list
-            return []
-        try:
             body = self._json(what, functools.partial(call, listing.folder, listing.mount))
         except SecretNotFound:
             return []
@@ -122,11 +114,6 @@ class VaultClient:
         if not isinstance(keys, list):
             raise ProviderError(f"the LIST answer holds no keys: {self._at(what)}")
         return [key for key in keys if isinstance(key, str)]
-
-    def _mount_of(self, path: str) -> Mapping[str, object]:
-        """The mount lookup's answer for *path* (see :mod:`envsecrets_vault.confinement`)."""
-        url = LOOKUP + urllib.parse.quote(path, safe="/")
-        return self._json(f"GET {url}", functools.partial(self._hvac.adapter.get, url))
 
     def kv_mounts(self, engine: int) -> list[str]:
         """The KV mounts of *engine* the token can see, as ``mount/``."""
