@@ -85,7 +85,7 @@ def test_listing_vaults_own_paths_is_refused(
 ) -> None:
     provider = provider_class(token_env(proxy.url))
     try:
-        with pytest.raises(envsecrets.ReferenceSyntaxError, match="is not in a KV v|segment"):
+        with pytest.raises(envsecrets.ReferenceSyntaxError, match=r"is not in a KV v|segment"):
             provider.list_names(prefix)
     finally:
         provider.close()

@@ -14,12 +14,13 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 from envsecrets import ReferenceSyntaxError
-from envsecrets_vault.confinement import check_root
 
 #: The mount of a KV v2 NAME without ``/``, as in the original agent.
 DEFAULT_KV2_MOUNT = "secret"
 
 _VERSION_MARK = "?version="
+#: Confinement: first segments never read (Vault's own identity, configuration, private storage).
+DENIED_ROOTS = ("auth", "sys", "cubbyhole", "identity", "token")
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def kv1_path(name: str) -> ApiPath:
     mount, _, secret = path.partition("/")
     if not secret:
         raise ReferenceSyntaxError("a KV v1 path names a mount and a secret in it (kv/app)")
-    check_root(path, 1)
+    _confine(path, 1)
     return ApiPath(path, None, mount, secret, 1)
 
 
@@ -84,7 +85,7 @@ def kv2_path(name: str) -> ApiPath:
     cleaned = _clean(path)
     segments = cleaned.split("/")
     if len(segments) > 1:
-        check_root(cleaned, 2)
+        _confine(cleaned, 2)
     if len(segments) == 1:
         mount, secret = DEFAULT_KV2_MOUNT, segments[0]
     elif "data" in segments[1:]:
@@ -131,6 +132,14 @@ def _clean(path: str) -> str:
     if any(segment in ("", ".", "..") for segment in path.split("/")):
         raise ReferenceSyntaxError(f"the Vault path {path} has an empty, '.' or '..' segment")
     return path
+
+
+def _confine(path: str, engine: int) -> None:
+    if path.partition("/")[0] in DENIED_ROOTS:
+        roots = ", ".join(f"{name}/" for name in DENIED_ROOTS)
+        raise ReferenceSyntaxError(
+            f"the Vault path {path} is not in a KV v{engine} mount ({roots} are never read)"
+        )
 
 
 def _version(text: str) -> int:
