@@ -19,6 +19,8 @@ from envsecrets import ReferenceSyntaxError
 DEFAULT_KV2_MOUNT = "secret"
 
 _VERSION_MARK = "?version="
+#: Confinement: first segments never read (Vault's own identity, configuration, private storage).
+DENIED_ROOTS = ("auth", "sys", "cubbyhole", "identity", "token")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def kv1_path(name: str) -> ApiPath:
     mount, _, secret = path.partition("/")
     if not secret:
         raise ReferenceSyntaxError("a KV v1 path names a mount and a secret in it (kv/app)")
+    _confine(path, 1)
     return ApiPath(path, None, mount, secret, 1)
 
 
@@ -79,7 +82,10 @@ def kv2_path(name: str) -> ApiPath:
     """Map a ``_vaultkv2`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     path, mark, raw_version = name.partition(_VERSION_MARK)
     version = _version(raw_version) if mark else None
-    segments = _clean(path).split("/")
+    cleaned = _clean(path)
+    segments = cleaned.split("/")
+    if len(segments) > 1:
+        _confine(cleaned, 2)
     if len(segments) == 1:
         mount, secret = DEFAULT_KV2_MOUNT, segments[0]
     elif "data" in segments[1:]:
@@ -124,8 +130,16 @@ def _clean(path: str) -> str:
     if not path:
         raise ReferenceSyntaxError("the Vault path is empty")
     if any(segment in ("", ".", "..") for segment in path.split("/")):
-        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
+        raise ReferenceSyntaxError(f"the Vault path {path} has an empty, '.' or '..' segment")
     return path
+
+
+def _confine(path: str, engine: int) -> None:
+    if path.partition("/")[0] in DENIED_ROOTS:
+        roots = ", ".join(f"{name}/" for name in DENIED_ROOTS)
+        raise ReferenceSyntaxError(
+            f"the Vault path {path} is not in a KV v{engine} mount ({roots} are never read)"
+        )
 
 
 def _version(text: str) -> int:
