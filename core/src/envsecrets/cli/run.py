@@ -84,6 +84,11 @@ def child_environment(args: argparse.Namespace, command: str) -> dict[str, str] 
         session.resolver.close()
         error(problem[1])
         return problem[0]
+    unknown = None if args.pristine or args.keep_credentials else session.unknown_credentials()
+    if unknown is not None:  # refused before any fetch
+        session.resolver.close()
+        error(unknown)
+        return EXIT_USAGE
     with session.resolver:
         resolved = session.resolve(session.env)
         if resolved is None:
