@@ -125,9 +125,7 @@ def test_credentials_are_kept_when_their_providers_are_disabled(cli: Runner, sit
     assert_no_credentials(cli, agent_env(site, ENVSECRETS_DISABLE_PLUGINS="aws,vault"))
 
 
-def test_credentials_are_kept_when_their_providers_fail_to_import(
-    cli: Runner, site: Path
-) -> None:
+def test_credentials_are_kept_when_their_providers_fail_to_import(cli: Runner, site: Path) -> None:
     break_module(site, "envsecrets_vault")
     break_module(site, "envsecrets_aws")
     env = agent_env(site)
@@ -187,7 +185,8 @@ def test_the_allowlist_takes_distribution_names(cli: Runner, site: Path) -> None
     providers = cli("providers", env=env)
     assert providers.returncode == 0, providers.stderr
     table = providers.stdout.split("not loaded")[0]
-    assert "_envjson" in table and "_aws " in table
+    assert "_envjson" in table
+    assert "_aws " in table
     assert "_vaultkv2" not in table
     assert "not loaded: plugin 'vault' (not in ENVSECRETS_PLUGINS): envsecrets-vault" in (
         providers.stdout
@@ -199,7 +198,9 @@ def test_the_allowlist_takes_short_forms(cli: Runner, site: Path) -> None:
     providers = cli("providers", env=env)
     assert providers.returncode == 0, providers.stderr
     table = providers.stdout.split("not loaded")[0]
-    assert "_vaultkv2" in table and "_envjson" in table and "_aws " not in table
+    assert "_vaultkv2" in table
+    assert "_envjson" in table
+    assert "_aws " not in table
     assert "not loaded: plugin 'aws' (not in ENVSECRETS_PLUGINS): envsecrets-aws" in (
         providers.stdout
     )

@@ -34,9 +34,9 @@ from envsecrets.registry import (
     CREDENTIALS_GROUP,
     DISABLE_VARIABLE,
     KNOWN_DISTRIBUTIONS,
+    SHORT_NAMES,
     PluginFailure,
     ProviderInfo,
-    SHORT_NAMES,
     Registry,
     allowlist_name,
     normalize,
@@ -104,7 +104,9 @@ def load_registry(
         if origin[0] and name not in {failure.plugin for failure in loaded.failures}
     }
     undeclared = tuple(
-        sorted(name for name, declared in installed.items() if declared is None and name not in working)
+        sorted(
+            name for name, declared in installed.items() if declared is None and name not in working
+        )
     )
     return Registry(
         providers,
@@ -145,9 +147,10 @@ def _allowed(
     if not unknown:
         return frozenset(allowlist_name(name) for name in names), None
     short = {full: short for short, full in SHORT_NAMES.items()}
-    listed = ", ".join(
-        f"{name} ({short[name]})" if name in short else name for name in installed
-    ) or "none"
+    listed = (
+        ", ".join(f"{name} ({short[name]})" if name in short else name for name in installed)
+        or "none"
+    )
     message = (
         f"{ALLOW_VARIABLE} names {', '.join(map(ascii, unknown))}, which "
         f"{'is' if len(unknown) == 1 else 'are'} not installed: nothing is loaded "

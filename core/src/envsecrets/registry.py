@@ -90,6 +90,7 @@ def static_credentials(distribution: str, declared: Iterable[str]) -> frozenset[
         return entries or None
     return first_party | entries
 
+
 #: First-party distributions, for the install hint of an unknown prefix.
 KNOWN_DISTRIBUTIONS = {
     "aws": "envsecrets-aws",
