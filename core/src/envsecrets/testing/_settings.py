@@ -72,7 +72,7 @@ class SettingsChecks(ContractBase):
             pytest.skip(f"{cls.__name__} declares no credentials")
         distribution = _distribution_of(cls)
         if distribution is None:
-            pytest.skip(f"{cls.__name__} is not installed through an {NAME!r} entry point")
+            return  # not installed (yet): no metadata to hold a declaration
         dist = metadata.distribution(distribution)
         declared = [ep.name for ep in dist.entry_points if ep.group == CREDENTIALS_GROUP]
         static = static_credentials(distribution, declared) or frozenset()
