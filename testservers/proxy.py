@@ -61,6 +61,16 @@ _Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 _KEEP, _FINISH, _RESET = "keep", "finish", "reset"  # FIN: the client reads what was sent
 
 
+class _Client:
+    """One accepted client connection: its socket, then its stream once served."""
+
+    __slots__ = ("sock", "writer")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.writer: asyncio.StreamWriter | None = None
+
+
 class _Stale(Exception):
     """A pooled upstream connection closed before any byte of the answer."""
 
@@ -105,8 +115,8 @@ class Proxy:
         self._stopped = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server: asyncio.AbstractServer | None = None
-        self._clients: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._listener: socket.socket | None = None
+        self._clients: dict[asyncio.Task[None], _Client] = {}
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
         self._rules: ThreadPoolExecutor | None = None
 
@@ -210,22 +220,46 @@ class Proxy:
 
     # -- the event loop's thread -----------------------------------------------
 
+    # Accepting is done here, not by asyncio.start_server: each connection is
+    # registered in _clients in the same callback that accepts it, so down()
+    # resets every connection the listener took. asyncio's Server, closed
+    # between its accept() and the creation of the transport, drops that
+    # socket unclosed and unread (an AssertionError it swallows): under load a
+    # request sent as a restart began then got neither an answer nor a reset.
+
     async def _listen(self, listener: socket.socket) -> None:
         # A burst of 100 concurrent connections overflows a small backlog
         # and costs each late one a one-second SYN retry.
-        self._server = await asyncio.start_server(
-            self._accept, sock=listener, backlog=1024, ssl=self.context
-        )
+        listener.listen(1024)
+        listener.setblocking(False)
+        self._listener = listener
+        asyncio.get_running_loop().add_reader(listener.fileno(), self._accept, listener)
+
+    def _accept(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(1024):
+            try:
+                sock, _ = listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return  # none left
+            sock.setblocking(False)
+            client = _Client(sock)
+            self._clients[loop.create_task(self._serve(client))] = client
 
     async def _down(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            self._server = None
-        tasks = list(self._clients.items())
-        for task, writer in tasks:
-            _abort(writer)
-            task.cancel()
-        await asyncio.gather(*(task for task, _ in tasks), return_exceptions=True)
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            asyncio.get_running_loop().remove_reader(listener.fileno())
+            listener.close()  # the kernel resets the connections it holds unaccepted
+        clients = list(self._clients.items())
+        for task, _ in clients:
+            task.cancel()  # _serve resets its connection as it ends
+        await asyncio.gather(*(task for task, _ in clients), return_exceptions=True)
+        for task, client in clients:
+            # A task cancelled before its first step never ran _serve at all.
+            self._clients.pop(task, None)
+            if client.writer is None:
+                _reset(client.sock)
 
     async def _close_pool(self) -> None:
         for connections in self._idle.values():
@@ -234,26 +268,34 @@ class Proxy:
         self._idle.clear()
         await asyncio.sleep(0)  # let the transports finish closing
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, client: _Client) -> None:
         task = asyncio.current_task()
-        assert task is not None
-        self._clients[task] = writer
-        self.connections += 1
-        _nodelay(writer)
+        loop = asyncio.get_running_loop()
         ending = _RESET
         try:
+            reader = asyncio.StreamReader()
+            protocol = asyncio.StreamReaderProtocol(reader)
+            transport, _ = await loop.connect_accepted_socket(
+                lambda: protocol, client.sock, ssl=self.context
+            )
+            writer = client.writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+            self.connections += 1
+            _nodelay(writer)
             while True:
                 ending = await self._exchange(reader, writer)
                 if ending != _KEEP:
                     break
         except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            ending = _RESET  # the client went away or garbled a body, or down()/stop()
+            ending = _RESET  # the client went away or garbled a body (or TLS), or down()/stop()
         finally:
-            del self._clients[task]
-            if ending == _FINISH:
-                writer.close()
+            if task is not None:
+                self._clients.pop(task, None)
+            if client.writer is None:
+                _reset(client.sock)  # no stream yet (cut during the TLS handshake)
+            elif ending == _FINISH:
+                client.writer.close()
             else:
-                _abort(writer)
+                _abort(client.writer)
 
     async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
         """Serve one request; return how the connection goes on."""
@@ -435,9 +477,20 @@ def _abort(writer: asyncio.StreamWriter) -> None:
     server's kernel would: the client's next read fails with ECONNRESET."""
     sock = writer.get_extra_info("socket")
     if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        _linger_zero(sock)
     writer.transport.abort()
+
+
+def _reset(sock: socket.socket) -> None:
+    """:func:`_abort` for a connection without a transport (once is enough)."""
+    if sock.fileno() != -1:
+        _linger_zero(sock)
+        sock.close()
+
+
+def _linger_zero(sock: Any) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _error(status: int, message: str) -> bytes:

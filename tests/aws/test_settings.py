@@ -62,11 +62,7 @@ def test_every_variable_botocore_reads_is_declared() -> None:
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
         "AWS_ENDPOINT_URL_STS",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
         "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
         "HTTPS_PROXY",
         "NO_PROXY",
     ],
@@ -74,6 +70,25 @@ def test_every_variable_botocore_reads_is_declared() -> None:
 def test_steering_variables_are_settings_not_credentials(variable: str) -> None:
     assert setting_matches(variable, AWSProvider.settings)
     assert not setting_matches(variable, AWSProvider.credentials)
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
+    ],
+)
+def test_pointers_at_the_agents_identity_are_credentials(variable: str) -> None:
+    """With them, botocore in the child obtains the agent's keys (issue 19)."""
+    assert setting_matches(variable, AWSProvider.settings)
+    assert setting_matches(variable, AWSProvider.credentials)
 
 
 def test_plain_variables_are_not_settings() -> None:

@@ -92,6 +92,7 @@ SUBSESSION_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p
 OPT_IN = 'pytest_plugins = ["envsecrets.testing"]\n'
 
 ALL_TESTS = {
+    "test_credentials_are_declared_without_code",
     "test_prefix_matches_the_grammar",
     "test_description_is_one_line",
     "test_max_batch_is_a_positive_int",
@@ -125,6 +126,7 @@ ALL_TESTS = {
 
 #: Skipped for the plain MemoryProvider: no entry point, no credentials, no listing.
 PLAIN_SKIPS = {
+    "test_credentials_are_declared_without_code",
     "test_entry_point_names_the_plugin",
     "test_credentials_never_appear_in_errors_or_logs",
     "test_list_names_finds_the_seeded_secrets",

@@ -8,6 +8,7 @@ connections, and serves as a redirecting, trickling or forward-proxy stub.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import socket
 import threading
@@ -111,6 +112,34 @@ def test_a_restart_cuts_the_request_in_flight_and_serves_again(upstream: str) ->
         assert proxy.port == port
         assert raw_get(port).endswith(BODY)
     assert proxy.count() == 2
+
+
+def test_a_connection_accepted_as_the_proxy_goes_down_is_reset(upstream: str) -> None:
+    """The race of a restart under load: a client connected (the kernel
+    accepted it) but the proxy has not served it yet when down() runs. It is
+    reset like any other, never left open with nobody reading it (the client
+    would wait out its whole timeout) nor served after the "restart"."""
+    with Proxy(upstream) as proxy:
+        assert proxy._loop is not None
+        held, gate = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            held.set()
+            gate.wait(10)
+
+        # Hold the proxy's event loop: the connection waits, accepted by the
+        # kernel, while down() is queued behind the hold.
+        proxy._loop.call_soon_threadsafe(hold)
+        assert held.wait(10)
+        sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+        sock.sendall(b"GET /v1/x HTTP/1.1\r\nHost: proxy\r\n\r\n")
+        time.sleep(0.1)  # the request is in the kernel's buffers
+        down = asyncio.run_coroutine_threadsafe(proxy._down(), proxy._loop)
+        gate.set()  # on resuming, the loop accepts the connection and goes down
+        down.result(10)
+        with sock, pytest.raises(ConnectionResetError):
+            sock.recv(1)
+    assert proxy.count() == 0
 
 
 def get(url: str, path: str = "/v1/x", **headers: str) -> tuple[int, dict[str, str], bytes]:

@@ -79,8 +79,9 @@ def restart(down_for: float = 0.05, only: str = "") -> Setup:
     refused for *down_for* seconds, then it serves normally again.
 
     Driven by the request, not by a timer: the cut always hits a request in
-    flight. *down_for* is far shorter than the retries' backoff (Vault: 0.4
-    and 0.8 s; AWS: eight attempts), so a retry always finds it back up.
+    flight. *down_for* is far shorter than the retries' backoff (Vault: 0, 0.4
+    and 0.8 s, so an immediate retry may be refused and the next finds it
+    back up; AWS: eight attempts).
     """
 
     def setup(proxy: FaultProxy) -> Callable[[Seen], Fault]:

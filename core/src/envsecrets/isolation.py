@@ -9,6 +9,7 @@ the command it starts for somebody does not inherit them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,20 @@ from envsecrets.provider import setting_matches
 
 #: What ``run --pristine`` passes on from the process environment.
 PRISTINE_KEEP = ("PATH", "HOME", "LANG", "TERM")
+
+#: The words of a variable name that say it may hold (or point at) a credential.
+_CREDENTIAL_WORDS = re.compile(
+    r"(?:^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASS|CREDENTIALS?|KEY|APIKEY|AUTH|PRIVATE|ROLE)"
+    r"(?:_|$)",
+    re.IGNORECASE,
+)
+
+
+def looks_like_credential(name: str) -> bool:
+    """Tell whether the variable *name* looks like a credential
+    (``FOO_TOKEN``, ``APP_SECRET_ID``, ``DB_PASSWORD``): what is handed on
+    only when no installed plugin can have declared it."""
+    return _CREDENTIAL_WORDS.search(name) is not None
 
 
 @dataclass(frozen=True, slots=True)

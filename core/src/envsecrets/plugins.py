@@ -4,8 +4,13 @@ Plugins are found through the ``envsecrets`` entry-point group when a
 resolver is built, never at import time. Each plugin is loaded and called
 on its own: one that fails to import, names an unknown hook or returns
 unusable records is recorded, not fatal, and only its own prefixes fail.
-``ENVSECRETS_DISABLE_PLUGINS`` blocks entry points by name and
-``ENVSECRETS_PLUGINS`` (an allowlist) loads only those it names.
+``ENVSECRETS_DISABLE_PLUGINS`` blocks entry points (or distributions) by
+name and ``ENVSECRETS_PLUGINS`` (an allowlist of distributions) loads only
+those it names.
+
+What each installed distribution declares as credentials is read from its
+metadata (and the core's own list for the first-party ones) without
+importing it: credentials never depend on what loaded.
 """
 
 from __future__ import annotations
@@ -26,11 +31,16 @@ from envsecrets.hooks import NAME, ProviderSpec
 from envsecrets.provider import PREFIX_PATTERN, Provider
 from envsecrets.registry import (
     ALLOW_VARIABLE,
+    CREDENTIALS_GROUP,
     DISABLE_VARIABLE,
     KNOWN_DISTRIBUTIONS,
+    SHORT_NAMES,
     PluginFailure,
     ProviderInfo,
     Registry,
+    allowlist_name,
+    normalize,
+    static_credentials,
 )
 
 # What the plugins registered is in envsecrets.registry; these names stay here.
@@ -68,25 +78,85 @@ def load_registry(
     """
     environ = os.environ if environ is None else environ
     disabled = _names(environ.get(DISABLE_VARIABLE, ""))
-    allowed = None if ALLOW_VARIABLE not in environ else _names(environ[ALLOW_VARIABLE])
+    found_entry_points = _entry_points(tuple(sys.path)) if entry_points else ()
+    installed = _installed(found_entry_points) if entry_points else {}
+    allowed, allowlist_error = _allowed(environ, installed)
     loaded = _Plugins(disabled)
     for plugin in plugins:
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{id(plugin)}"
         loaded.register(name, plugin, (None, None))
-    not_allowed: set[str] = set()
-    for entry_point, *origin in _entry_points(tuple(sys.path)) if entry_points else ():
-        if loaded.manager.is_blocked(entry_point.name):
+    not_allowed: dict[str, str | None] = {}
+    blocked_distributions = {allowlist_name(name) for name in disabled}
+    for entry_point, *origin in found_entry_points:
+        distribution = None if origin[0] is None else normalize(origin[0])
+        if loaded.manager.is_blocked(entry_point.name) or distribution in blocked_distributions:
             continue
-        if allowed is not None and entry_point.name not in allowed:
-            not_allowed.add(entry_point.name)
+        if allowed is not None and distribution not in allowed:
+            not_allowed[entry_point.name] = origin[0]
             continue
         loaded.register(entry_point.name, entry_point, (origin[0], origin[1]))
     loaded.manager.check_pending()  # a guard: each plugin passed _check_hooks
     providers, conflicts = _providers(loaded)
     found = _commands(loaded) if commands else {}
-    return Registry(
-        providers, tuple(loaded.failures), conflicts, disabled, frozenset(not_allowed), found
+    working = {
+        normalize(origin[0])
+        for name, origin in loaded.origins.items()
+        if origin[0] and name not in {failure.plugin for failure in loaded.failures}
+    }
+    undeclared = tuple(
+        sorted(
+            name for name, declared in installed.items() if declared is None and name not in working
+        )
     )
+    return Registry(
+        providers,
+        tuple(loaded.failures),
+        conflicts,
+        disabled,
+        not_allowed,
+        found,
+        installed,
+        undeclared,
+        allowlist_error,
+    )
+
+
+def _installed(
+    found: Iterable[_EntryPoint],
+) -> dict[str, frozenset[str] | None]:
+    """Every distribution with an ``envsecrets`` entry point (normalized
+    name) and the credentials it declares without code."""
+    declared: dict[str, list[str]] = {}
+    for entry_point, distribution, _version in _declarations(tuple(sys.path)):
+        if distribution:
+            declared.setdefault(normalize(distribution), []).append(entry_point.name)
+    names = {normalize(distribution) for _, distribution, _ in found if distribution}
+    return {name: static_credentials(name, declared.get(name, ())) for name in sorted(names)}
+
+
+def _allowed(
+    environ: Mapping[str, str], installed: Mapping[str, object]
+) -> tuple[frozenset[str] | None, str | None]:
+    """The distributions ``ENVSECRETS_PLUGINS`` allows (``None``: no
+    allowlist), and why it is unusable. An allowlist naming something not
+    installed allows nothing: a typo must not load more than was meant."""
+    if ALLOW_VARIABLE not in environ:
+        return None, None
+    names = _names(environ[ALLOW_VARIABLE])
+    unknown = sorted(name for name in names if allowlist_name(name) not in installed)
+    if not unknown:
+        return frozenset(allowlist_name(name) for name in names), None
+    short = {full: short for short, full in SHORT_NAMES.items()}
+    listed = (
+        ", ".join(f"{name} ({short[name]})" if name in short else name for name in installed)
+        or "none"
+    )
+    message = (
+        f"{ALLOW_VARIABLE} names {', '.join(map(ascii, unknown))}, which "
+        f"{'is' if len(unknown) == 1 else 'are'} not installed: nothing is loaded "
+        f"(installed plugin distributions: {listed})"
+    )
+    return frozenset(), message
 
 
 def _names(raw: str) -> frozenset[str]:
@@ -198,14 +268,31 @@ def _command(record: object) -> Command:
 _EntryPoint = tuple[metadata.EntryPoint, "str | None", "str | None"]
 
 
-@functools.lru_cache(maxsize=4)
 def _entry_points(path: tuple[str, ...]) -> tuple[_EntryPoint, ...]:
-    """The ``envsecrets`` entry points on *path* with the name and version of
+    """The ``envsecrets`` entry points on *path* with their distributions."""
+    return _scan(path)[0]
+
+
+def _declarations(path: tuple[str, ...]) -> tuple[_EntryPoint, ...]:
+    """The ``envsecrets.credentials`` entry points on *path*: read, never loaded."""
+    return _scan(path)[1]
+
+
+@functools.lru_cache(maxsize=4)
+def _scan(path: tuple[str, ...]) -> tuple[tuple[_EntryPoint, ...], tuple[_EntryPoint, ...]]:
+    """The entry points of both groups on *path* with the name and version of
     their distributions, scanned once per process and path: a long-lived
     agent builds many resolvers, and each scan reads the metadata of every
     installed distribution (~10 ms)."""
+    every = metadata.entry_points()
+    return _with_origins(every.select(group=NAME)), _with_origins(
+        every.select(group=CREDENTIALS_GROUP)
+    )
+
+
+def _with_origins(entry_points: Iterable[metadata.EntryPoint]) -> tuple[_EntryPoint, ...]:
     found = []
-    for entry_point in metadata.entry_points(group=NAME):
+    for entry_point in entry_points:
         dist = getattr(entry_point, "dist", None)
         origin = (None, None) if dist is None else (dist.metadata["Name"], dist.version)
         found.append((entry_point, *origin))

@@ -39,6 +39,13 @@ test = ["pytest>=8", "hypothesis>=6.100"]
 [project.entry-points.envsecrets]
 @NAME@ = "envsecrets_@NAME@"
 
+# The provider's credentials, one line each (a variable, or a name's start
+# followed by "*"), as in its `credentials`: envsecrets reads them without
+# importing the plugin, so `envsecrets run` keeps them from the command it
+# starts even when the plugin is disabled, not allowed or broken.
+[project.entry-points."envsecrets.credentials"]
+@UPPER@_TOKEN = "envsecrets_@NAME@"
+
 [tool.hatch.build.targets.wheel]
 packages = ["src/envsecrets_@NAME@"]
 

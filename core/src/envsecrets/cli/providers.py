@@ -6,7 +6,7 @@ import argparse
 import os
 
 from envsecrets import __version__
-from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
 from envsecrets.commands import Command
 from envsecrets.resolver import Resolver
 
@@ -14,7 +14,8 @@ from envsecrets.resolver import Resolver
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "List every prefix with the distribution that serves it, its "
-        "version and description, and every plugin that failed to load."
+        "version and description, every plugin that failed to load, and those that "
+        "ENVSECRETS_DISABLE_PLUGINS or ENVSECRETS_PLUGINS left out."
     )
 
 
@@ -47,8 +48,11 @@ def providers(args: argparse.Namespace) -> int:
         print(f"failed: plugin {failure.plugin!r}{origin}: {failure.reason}")
     for name in sorted(registry.disabled):
         print(f"disabled: plugin {name!r} (ENVSECRETS_DISABLE_PLUGINS)")
-    for name in sorted(registry.not_allowed):
-        print(f"not loaded: plugin {name!r} (not in ENVSECRETS_PLUGINS)")
+    for name, distribution in sorted(registry.not_allowed.items()):
+        origin = f": {distribution}" if distribution else ""
+        print(f"not loaded: plugin {name!r} (not in ENVSECRETS_PLUGINS){origin}")
+    for distribution in registry.undeclared:
+        print(f"no credentials declared: {distribution} (not loaded; see docs/security.md)")
     if len(rows) == 1:
         print("no providers installed: pip install envsecrets-envjson (or -aws, -vault)")
     try:
@@ -56,6 +60,9 @@ def providers(args: argparse.Namespace) -> int:
     except metadata.PackageNotFoundError:
         core = __version__
     print(f"core: envsecrets {core}")
+    if registry.allowlist_error:
+        error(registry.allowlist_error)
+        return EXIT_USAGE
     return EXIT_FAILURE if registry.failures or registry.conflicts else EXIT_OK
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from envsecrets.cli import options
-from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, error
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
 from envsecrets.cli.session import open_session
 from envsecrets.commands import Command
 from envsecrets.errors import EnvsecretsError
@@ -50,6 +50,12 @@ def resolve(args: argparse.Namespace) -> int:
     if isinstance(session, int):
         return session
     wanted = session.from_files if args.env_file else session.env
+    # With -e only the files' variables are printed: the user's own.
+    unknown = None if args.env_file or args.keep_credentials else session.unknown_credentials()
+    if unknown is not None:
+        session.resolver.close()
+        error(unknown)
+        return EXIT_USAGE
     with session.resolver:
         resolved = session.resolve(wanted)
         if resolved is not None and not args.keep_credentials:

@@ -77,9 +77,12 @@ def child_environment(args: argparse.Namespace, command: str) -> dict[str, str] 
     session = open_session(args)
     if isinstance(session, int):
         return session
-    # Look the command up before fetching anything: no secret is fetched
-    # for a command that cannot start.
+    # Look the command up, and refuse credentials no plugin can have declared,
+    # before fetching anything: no secret is fetched for a run that cannot start.
     problem = find_command(command, session.env.get("PATH", os.defpath))
+    if problem is None and not (args.pristine or args.keep_credentials):
+        unknown = session.unknown_credentials()
+        problem = None if unknown is None else (EXIT_USAGE, unknown)
     if problem is not None:
         session.resolver.close()
         error(problem[1])

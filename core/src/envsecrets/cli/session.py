@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from envsecrets import isolation
 from envsecrets.cli.exits import EXIT_USAGE, error
 from envsecrets.errors import EnvsecretsError, ResolutionError
+from envsecrets.provider import setting_matches
+from envsecrets.registry import CREDENTIALS_GROUP
 from envsecrets.resolver import Resolver
 
 
@@ -30,6 +32,35 @@ class Session:
         env files set are the user's own and stay."""
         credentials = self.resolver.registry.credentials()
         return isolation.without_credentials(variables, credentials, keep=self.from_files)
+
+    def unknown_credentials(self) -> str | None:
+        """Why the process environment cannot be handed on, or ``None``.
+
+        An installed plugin that did not load and declares no credentials
+        statically might call any variable its credential: when variables
+        that look like credentials (and are no declared one) are present,
+        fail closed rather than guess.
+        """
+        registry = self.resolver.registry
+        if not registry.undeclared:
+            return None
+        declared = registry.credentials()
+        suspects = sorted(
+            name
+            for name in self.process
+            if name not in self.from_files
+            and isolation.looks_like_credential(name)
+            and not setting_matches(name, declared)
+        )
+        if not suspects:
+            return None
+        plugins = ", ".join(registry.undeclared)
+        return (
+            f"{', '.join(map(ascii, suspects))} may be credentials of {plugins}, installed but "
+            "not loaded, which declares no credentials in its metadata (entry-point group "
+            f"{CREDENTIALS_GROUP}): not handing them on. Fix or uninstall it, or pass "
+            "--keep-credentials"
+        )
 
     def resolve(self, variables: Mapping[str, str]) -> dict[str, str] | None:
         """*variables* resolved, or ``None`` once the failure is reported."""
@@ -64,6 +95,10 @@ def open_session(args: argparse.Namespace) -> Session | int:
         error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
         return EXIT_USAGE
     session = Session(args, from_files)
+    if session.resolver.registry.allowlist_error:
+        error(session.resolver.registry.allowlist_error)
+        session.resolver.close()
+        return EXIT_USAGE
     if files and not args.allow_provider_settings:
         found = isolation.settings_in_files(files, session.resolver.registry.settings())
         if found:

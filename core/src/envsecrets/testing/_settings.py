@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from importlib import metadata
 from typing import ClassVar
 
 import pytest
 
 from envsecrets.errors import ReferenceSyntaxError
+from envsecrets.hooks import NAME
 from envsecrets.provider import Document, Provider, setting_matches
+from envsecrets.registry import CREDENTIALS_GROUP, static_credentials
 from envsecrets.testing._base import ContractBase
 from envsecrets.testing._support import (
     MIN_SECRET_LENGTH,
@@ -57,6 +60,28 @@ class SettingsChecks(ContractBase):
             f"{cls.__name__}.credentials names {', '.join(outside)}, which "
             f"{cls.__name__}.settings does not: a credential is a setting too "
             "(it must come from the process environment, never from an env file)"
+        )
+
+    def test_credentials_are_declared_without_code(self) -> None:
+        """Every class-level credential is in the static declaration of the
+        provider's distribution, which the core reads without importing it:
+        a plugin that is not loaded (disabled, not allowed, broken) still
+        has its credentials kept from ``envsecrets run``'s child."""
+        cls = self.provider_class
+        if not cls.credentials:
+            pytest.skip(f"{cls.__name__} declares no credentials")
+        distribution = _distribution_of(cls)
+        if distribution is None:
+            return  # not installed (yet): no metadata to hold a declaration
+        dist = metadata.distribution(distribution)
+        declared = [ep.name for ep in dist.entry_points if ep.group == CREDENTIALS_GROUP]
+        static = static_credentials(distribution, declared) or frozenset()
+        outside = sorted(name for name in cls.credentials if not _covered(name, static))
+        assert not outside, (
+            f"{cls.__name__}.credentials names {', '.join(outside)}, which {distribution} "
+            f"does not declare in its metadata: add to its pyproject.toml "
+            f'[project.entry-points."{CREDENTIALS_GROUP}"] one line per credential, '
+            f'such as {outside[0]} = "{cls.__module__.partition(".")[0]}"'
         )
 
     def test_hints_are_strings_that_split_back(self, contract_provider: Provider) -> None:
@@ -189,3 +214,15 @@ def _covered(credential: str, settings: Iterable[str]) -> bool:
 
 def _texts_of(errors: Iterable[tuple[str, BaseException]]) -> list[Text]:
     return [(what, text) for what, error in errors for text in error_texts(error)]
+
+
+def _distribution_of(cls: type[Provider]) -> str | None:
+    """The distribution whose ``envsecrets`` entry point names the top-level
+    package of *cls* (editable installs included), or ``None``."""
+    top = cls.__module__.partition(".")[0]
+    for entry_point in metadata.entry_points(group=NAME):
+        dist = getattr(entry_point, "dist", None)
+        if dist is not None and entry_point.module.partition(".")[0] == top:
+            name: str = dist.metadata["Name"]
+            return name
+    return None

@@ -27,8 +27,14 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
 
-#: The variables that are credentials: ``envsecrets run`` keeps them from
-#: the child, and the provider keeps them out of every log line.
+#: The variables that are credentials, or point at them: ``envsecrets run``
+#: keeps them from the child, and the provider keeps them out of every log
+#: line. With a pointer (a container credentials URI, a web identity token
+#: file, a role, a profile or its files) botocore in the child would obtain
+#: the agent's own keys. The core keeps the same list for envsecrets-aws
+#: (``envsecrets.registry.FIRST_PARTY_CREDENTIALS``), so they are kept from
+#: the child even when this plugin is not loaded; the contract kit checks
+#: that this list stays inside it.
 CREDENTIALS = frozenset(
     {
         "AWS_ACCESS_KEY_ID",
@@ -36,6 +42,15 @@ CREDENTIALS = frozenset(
         "AWS_SESSION_TOKEN",
         "AWS_SECURITY_TOKEN",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWS_CONFIG_FILE",
     }
 )
 

@@ -12,13 +12,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import hvac
-import hvac.adapters
-import hvac.exceptions
+import hvac  # its adapters and exceptions modules come with it
 import requests
 
-from envsecrets import ProviderError, SecretNotFound
-from envsecrets.errors import AccessDenied
+from envsecrets import AccessDenied, ProviderError, SecretNotFound
 from envsecrets.values import parse_json
 from envsecrets_vault import reasons
 from envsecrets_vault.config import VaultConfig

@@ -19,6 +19,9 @@ from envsecrets import ReferenceSyntaxError
 DEFAULT_KV2_MOUNT = "secret"
 
 _VERSION_MARK = "?version="
+#: Confinement: first segments never read (Vault's own identity, configuration, private storage).
+DENIED_ROOTS = ("auth", "sys", "cubbyhole", "identity", "token")
+_NEVER_READ = ", ".join(f"{root}/" for root in DENIED_ROOTS) + " are never read"
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def kv1_path(name: str) -> ApiPath:
     """Map a ``_vaultkv1`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     if _VERSION_MARK in name:
         raise ReferenceSyntaxError("KV v1 secrets have no versions: ?version= is for _vaultkv2")
-    path = _clean(name)
+    path = _clean(name, 1)
     mount, _, secret = path.partition("/")
     if not secret:
         raise ReferenceSyntaxError("a KV v1 path names a mount and a secret in it (kv/app)")
@@ -79,7 +82,7 @@ def kv2_path(name: str) -> ApiPath:
     """Map a ``_vaultkv2`` NAME to its API path. :raise ReferenceSyntaxError: if it has none."""
     path, mark, raw_version = name.partition(_VERSION_MARK)
     version = _version(raw_version) if mark else None
-    segments = _clean(path).split("/")
+    segments = _clean(path, 2).split("/")
     if len(segments) == 1:
         mount, secret = DEFAULT_KV2_MOUNT, segments[0]
     elif "data" in segments[1:]:
@@ -118,13 +121,18 @@ def list_path(prefix: str, engine: int) -> ListPath | None:
     return ListPath(api.mount, inside + "/" if inside else "", folder + "/", start)
 
 
-def _clean(path: str) -> str:
+def _clean(path: str, engine: int) -> str:
     # The original agent trims one leading slash; trailing ones name nothing.
     path = path.removeprefix("/").rstrip("/")
     if not path:
         raise ReferenceSyntaxError("the Vault path is empty")
     if any(segment in ("", ".", "..") for segment in path.split("/")):
-        raise ReferenceSyntaxError("the Vault path has an empty, '.' or '..' segment")
+        raise ReferenceSyntaxError(f"the Vault path {path} has an empty, '.' or '..' segment")
+    root, slash, _ = path.partition("/")
+    if slash and root in DENIED_ROOTS:  # a bare NAME is a secret of the default mount
+        raise ReferenceSyntaxError(
+            f"the Vault path {path} is not in a KV v{engine} mount ({_NEVER_READ})"
+        )
     return path
 
 

@@ -44,14 +44,8 @@ class VaultProvider(envsecrets.Provider):
     name_hint: ClassVar[str] = "database/pg"
     key_hint: ClassVar[str] = "password"
 
-    def __init__(
-        self,
-        environ: Mapping[str, str],
-        *,
-        variables: Mapping[str, str] | None = None,
-        shared: envsecrets.SharedState | None = None,
-    ) -> None:
-        super().__init__(environ, variables=variables, shared=shared)
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(environ)  # the core's variables and shared state come with it
         from envsecrets_vault.config import load_config  # imports attrs
 
         # Read now so that a missing VAULT_ADDR fails `envsecrets check` too.
