@@ -297,3 +297,18 @@ def test_unknown_mount_gives_vaults_no_handler_text(
         f'not found (HTTP 404) [Vault: no handler for route "{route}". route entry not found.]'
         in message
     )
+
+
+def test_vaults_echo_of_the_roles_path_is_no_credential_oracle(bao: OpenBao, seed: Seed) -> None:
+    # Issue 19: a role that writes token candidates into a path must not learn which one is the
+    # agent's token from where Vault's echoed text would be blanked.
+    env = token_env(bao.address)
+    token = env["VAULT_TOKEN"]
+    messages = []
+    for candidates in (f"cand-a|{token}|cand-b", "cand-a|cand-x|cand-b"):
+        failure = failure_of(env, f"_vaultkv2:nomount/{candidates}:k")
+        message = str(failure.error)
+        assert f'no handler for route "nomount/data/{candidates}"' in message
+        assert "[hidden]" not in message
+        messages.append(message.replace(candidates, "CANDIDATES"))
+    assert messages[0] == messages[1]

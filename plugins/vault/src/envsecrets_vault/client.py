@@ -174,7 +174,8 @@ class VaultClient:
                 "AppRole login failed: wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, "
                 f"or the secret ID expired{f' [Vault: {said}]' if said else ''}: {self._at(what)}"
             )
-        why = reasons.answer_reason(error, hide_, retried=not what.startswith("POST"))
+        own = api.path if api else ""  # the role's own words: never blanked (no oracle)
+        why = reasons.answer_reason(error, hide_, own, retried=not what.startswith("POST"))
         if what == LOGIN:
             return VaultAuthError(f"AppRole login failed, {why}: {self._at(what)}")
         if isinstance(error, hvac.exceptions.InvalidPath):

@@ -40,11 +40,9 @@ _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
 _MULTIERROR = re.compile(r"^\d+ errors? occurred:(?=\n)")
 
 
-def answer_reason(error: vault.VaultError, hide: Iterable[str], *, retried: bool) -> str:
-    """The status of an error answer in words, plus Vault's own text.
-
-    *retried*: the request was a GET or LIST (its retries were spent).
-    """
+def answer_reason(error: vault.VaultError, hide: Iterable[str], own: str, *, retried: bool) -> str:
+    """The status of an error answer in words, plus Vault's own text (*own*: the role's path).
+    *retried*: the request was a GET or LIST (its retries were spent)."""
     if isinstance(error, vault.InvalidRequest) and "to an HTTPS server" in str(error.text):
         return (
             "the server speaks HTTPS: the address uses http:// (HTTP 400: client sent an "
@@ -52,12 +50,13 @@ def answer_reason(error: vault.VaultError, hide: Iterable[str], *, retried: bool
         )
     reason, retries = _STATUS_REASONS.get(type(error), ("unexpected answer", False))
     reason += f", {ATTEMPTS} attempts" if retries and retried else ""
-    said = vault_errors(error.errors, hide)
+    said = vault_errors(error.errors, hide, own)
     return f"{reason} [Vault: {said}]" if said else reason
 
 
-def vault_errors(errors: object, hide: Iterable[str] = ()) -> str:
-    """Vault's ``errors`` list, joined and bounded, *hide* blanked out; ``""`` if none."""
+def vault_errors(errors: object, hide: Iterable[str] = (), own: str = "") -> str:
+    """Vault's ``errors`` list, joined and bounded, *hide* blanked out but in the role's *own* path
+    (blanking there would tell a role which candidate it wrote is a credential); ``""`` if none."""
     if not isinstance(errors, list):
         return ""
     parts = []
@@ -66,8 +65,10 @@ def vault_errors(errors: object, hide: Iterable[str] = ()) -> str:
         text = _MULTIERROR.sub("", str(item))
         parts += [part.strip().removeprefix("* ") for part in text.split("\n\t* ")]
     joined = "; ".join(part for part in parts if part)
+    pieces = joined.split(own) if own else [joined]  # a path holds "/", no credential does
     for secret in hide:
-        joined = joined.replace(secret, "[hidden]")
+        pieces = [piece.replace(secret, "[hidden]") for piece in pieces]
+    joined = own.join(pieces)
     joined = _UNPRINTABLE.sub(" ", joined).strip()
     return joined[: ERRORS_LIMIT - 3] + "..." if len(joined) > ERRORS_LIMIT else joined
 
