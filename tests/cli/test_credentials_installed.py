@@ -171,10 +171,32 @@ def test_an_undeclared_plugin_that_did_not_load_fails_closed(cli: Runner, site: 
     # Nothing that looks like a credential: the broken plugin breaks nothing.
     del env["ACME_TOKEN"]
     assert_no_credentials(cli, env)
+    # A role's reference named like a credential is its input, not a credential.
+    env["PG_PASS"] = "_envjson:CFG:pass"
+    env["CFG"] = json.dumps({"pass": "from-the-role"})
+    role = cli("run", "--", sys.executable, "-c", PRINT_ENV, env=env)
+    assert role.returncode == 0, role.stderr
+    assert json.loads(role.stdout)["PG_PASS"] == "from-the-role"
+    del env["PG_PASS"], env["CFG"]
     # Asked for explicitly, credentials pass.
     env["ACME_TOKEN"] = SENTINEL
     kept = cli("run", "--keep-credentials", "--", sys.executable, "-c", PRINT_ENV, env=env)
     assert json.loads(kept.stdout)["ACME_TOKEN"] == SENTINEL
+
+
+def test_a_plugin_declaring_no_credentials_does_not_fail_closed(cli: Runner, site: Path) -> None:
+    """The entry ``- = package`` in ``envsecrets.credentials`` says "none":
+    when such a plugin does not load, nothing is refused."""
+    install_fake_distribution(site, "acme-envsecrets", "acme_envsecrets", THIRD_PARTY)
+    (site / "acme_envsecrets.py").write_text("raise ImportError('broken on purpose')\n")
+    entry_points = site / "acme_envsecrets-1.2.3.dist-info" / "entry_points.txt"
+    entry_points.write_text(
+        entry_points.read_text() + "\n[envsecrets.credentials]\n- = acme_envsecrets\n"
+    )
+    env = agent_env(site, ACME_TOKEN="not-a-credential-of-acme")
+    run = cli("run", "--", sys.executable, "-c", PRINT_ENV, env=env)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["ACME_TOKEN"] == "not-a-credential-of-acme"
 
 
 # The allowlist names distributions.

@@ -64,6 +64,8 @@ FIRST_PARTY_CREDENTIALS: Mapping[str, frozenset[str]] = {
     "envsecrets-editor": frozenset(),
 }
 
+#: The entry a distribution with no credentials declares (``"-" = "its_package"``).
+NO_CREDENTIALS = "-"
 #: What a credential declaration holds: a name, or a name's start and ``*``.
 CREDENTIAL_ENTRY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*?")
 
@@ -84,10 +86,12 @@ def static_credentials(distribution: str, declared: Iterable[str]) -> frozenset[
     """What *distribution* declares as credentials without running code:
     the core's list for a first-party one, plus its ``envsecrets.credentials``
     entries; ``None`` when it declares nothing at all (unknown)."""
-    entries = frozenset(name for name in declared if CREDENTIAL_ENTRY.fullmatch(name))
+    names = list(declared)
+    entries = frozenset(name for name in names if CREDENTIAL_ENTRY.fullmatch(name))
     first_party = FIRST_PARTY_CREDENTIALS.get(normalize(distribution))
     if first_party is None:
-        return entries or None
+        # NO_CREDENTIALS alone declares that there are none.
+        return entries if names else None
     return first_party | entries
 
 

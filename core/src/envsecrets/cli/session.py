@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from envsecrets import isolation
 from envsecrets.cli.exits import EXIT_USAGE, error
 from envsecrets.errors import EnvsecretsError, ResolutionError
+from envsecrets.grammar import is_reference
 from envsecrets.provider import setting_matches
 from envsecrets.registry import CREDENTIALS_GROUP
 from envsecrets.resolver import Resolver
@@ -47,8 +48,10 @@ class Session:
         declared = registry.credentials()
         suspects = sorted(
             name
-            for name in self.process
+            for name, value in self.process.items()
             if name not in self.from_files
+            # A reference (PG_PASS=_vaultkv2:...) is the role's input, replaced by its secret.
+            and not is_reference(value)
             and isolation.looks_like_credential(name)
             and not setting_matches(name, declared)
         )
