@@ -125,12 +125,11 @@ class VaultClient:
         lookup is denied (no mount serves *path*, or the token has no capability on it)."""
         with self._mounts_lock:
             mount = next((m for m in self._mounts if (path + "/").startswith(m)), "")
+            kind, version = self._mounts[mount] if mount else ("", "")
             if not mount:
                 mount, kind, version = self._look_up(path, f"{what} while checking its mount", api)
-                if mount and (path + "/").startswith(mount):  # else (a namespace): not reused
+                if mount and (path + "/").startswith(mount):  # else an odd answer: not reused
                     self._mounts[mount] = (kind, version)
-            else:
-                kind, version = self._mounts[mount]
         not_kv = f"the Vault path {path} is not in a KV v{engine} mount ({mount} is"
         if kind not in ("kv", "generic"):
             raise ProviderError(f"{not_kv} a {kind or 'unknown'} mount)")
@@ -143,10 +142,8 @@ class VaultClient:
         try:
             body = self._json(what, functools.partial(self._hvac.adapter.get, url), api=api)
         except AccessDenied as error:  # OpenBao answers 403 for a path under no mount too
-            raise AccessDenied(
-                f"the Vault path {path} is not in a KV mount, or the token may not read it "
-                f"({error})"
-            ) from None
+            why = f"is not in a KV mount, or the token may not read it ({error})"
+            raise AccessDenied(f"the Vault path {path} {why}") from None
         except SecretNotFound:  # a server that does not answer the lookup: fail closed
             raise ProviderError(f"the mount lookup is not answered: {self._at(what)}") from None
         data = body.get("data")
