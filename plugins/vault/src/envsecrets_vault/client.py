@@ -84,7 +84,7 @@ class VaultClient:
             adapter=hvac.adapters.RawAdapter,  # our JSON parsing keeps numbers as written
         )
         self._mounts: dict[str, tuple[str, str]] = {}  # "kv/" -> (type, KV version)
-        self._mounts_lock = threading.Lock()  # one lookup at a time: one per mount
+        self._lookup_locks: dict[str, threading.Lock] = {}  # by first segment: one per mount
 
     def __repr__(self) -> str:
         auth = "approle" if self.config.uses_approle else "token" if self.config.token else "agent"
@@ -123,8 +123,9 @@ class VaultClient:
         """Confinement: before *what*, look up the mount serving *path* (once per mount).
         :raise ProviderError: unless it is a KV mount of *engine*, :raise AccessDenied: if the
         lookup is denied (no mount serves *path*, or the token has no capability on it)."""
-        with self._mounts_lock:
-            mount = next((m for m in self._mounts if (path + "/").startswith(m)), "")
+        self._token_now(time.monotonic())  # log in first: a failed login fails waiting lookups
+        with self._lookup_locks.setdefault(path.partition("/")[0], threading.Lock()):
+            mount = next((m for m in list(self._mounts) if (path + "/").startswith(m)), "")
             kind, version = self._mounts[mount] if mount else ("", "")
             if not mount:
                 mount, kind, version = self._look_up(path, f"{what} while checking its mount", api)
