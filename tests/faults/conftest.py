@@ -69,12 +69,12 @@ def servers() -> Iterator[Servers]:
 
 
 @pytest.fixture
-def fault_proxy() -> Iterator[Callable[[str], FaultProxy]]:
-    """Start fault proxies in front of an upstream URL; stop them after the test."""
+def fault_proxy() -> Iterator[Callable[..., FaultProxy]]:
+    """Start fault proxies (of *kind*) in front of an upstream URL; stop them after the test."""
     made: list[FaultProxy] = []
 
-    def make(upstream: str) -> FaultProxy:
-        proxy = FaultProxy(upstream).start()
+    def make(upstream: str, kind: type[FaultProxy] = FaultProxy) -> FaultProxy:
+        proxy = kind(upstream).start()
         made.append(proxy)
         return proxy
 

@@ -2,14 +2,14 @@
 
 ``bao`` is a plain-HTTP server for the whole session, ``bao_tls`` a second
 one with ``-dev-tls``. ``seed`` holds what was written (AppRole credentials,
-a restricted token...). ``proxy`` puts a counting LoopbackProxy in front of
+a restricted token...). ``proxy`` puts a counting :class:`Proxy` in front of
 ``bao``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,7 @@ import envsecrets
 import envsecrets_vault
 from tests.conftest import SENTINEL
 from testservers.certs import CertFactory, KeyPair
+from testservers.faults import Seen
 from testservers.openbao import OpenBao
 from testservers.ports import free_port_pair
 from testservers.proxy import Proxy as LoopbackProxy
@@ -33,6 +34,33 @@ READER_POLICY = """
 path "*" { capabilities = ["read"] }
 path "secret/data/denied" { capabilities = ["deny"] }
 """
+
+
+#: The mount lookup the plugin sends before its first read or listing of each mount.
+LOOKUP = "/v1/sys/internal/ui/mounts/"
+
+
+def is_lookup(request: Seen) -> bool:
+    return LOOKUP in request.path  # absolute-form paths included
+
+
+class Proxy(LoopbackProxy):
+    """The counting proxy, whose counts leave out the mount lookups (:meth:`lookups` counts
+    them): the tests of reads, logins and retries count those."""
+
+    def count(self, predicate: Callable[[Seen], bool] | None = None) -> int:
+        return super().count(lambda r: not is_lookup(r) and (predicate is None or predicate(r)))
+
+    def operations(self) -> dict[str, int]:
+        return {op: n for op, n in super().operations().items() if LOOKUP not in op}
+
+    def lookups(self) -> list[str]:
+        """The paths looked up, in order."""
+        return [r.path.partition(LOOKUP)[2] for r in self.requests if is_lookup(r)]
+
+    def sent(self) -> list[Seen]:
+        """The requests seen but the lookups."""
+        return [r for r in self.requests if not is_lookup(r)]
 
 
 @dataclass
@@ -177,8 +205,8 @@ listener "tcp" {{
 
 
 @pytest.fixture
-def proxy(bao: OpenBao, seed: Seed) -> Iterator[LoopbackProxy]:
-    with LoopbackProxy(bao.address) as loopback:
+def proxy(bao: OpenBao, seed: Seed) -> Iterator[Proxy]:
+    with Proxy(bao.address) as loopback:
         yield loopback
 
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 import envsecrets
-from tests.vault.conftest import MANY, Seed, assert_clean, resolver
+from tests.vault.conftest import MANY, Seed, assert_clean, is_lookup, resolver
 from testservers.faults import Answer as CannedResponse
 from testservers.faults import Seen as SeenRequest
 from testservers.openbao import approle_env
@@ -22,7 +22,7 @@ def _is_login(request: SeenRequest) -> bool:
 
 
 def _is_read(request: SeenRequest) -> bool:
-    return request.method == "GET"
+    return request.method == "GET" and not is_lookup(request)
 
 
 @pytest.mark.parametrize("role", ["batch", "service"])
@@ -97,7 +97,7 @@ def bao_proxy_403(proxy: LoopbackProxy) -> LoopbackProxy:
 
     def rule(request: SeenRequest) -> CannedResponse | None:
         token = request.headers.get("x-vault-token")
-        if request.method == "GET" and token:
+        if _is_read(request) and token:
             if not first_token:
                 first_token.append(token)
             if token == first_token[0]:

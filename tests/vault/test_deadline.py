@@ -10,8 +10,8 @@ import threading
 import time
 
 import envsecrets
-from tests.vault.conftest import Seed, failure_of, resolver
-from tests.vault.test_http_behaviour import Scripted, answer
+from tests.vault.conftest import Proxy, Seed, failure_of, resolver
+from tests.vault.test_http_behaviour import MOUNT, Scripted, answer
 from testservers.faults import Answer as CannedResponse
 from testservers.openbao import token_env
 from testservers.proxy import Proxy as LoopbackProxy
@@ -19,7 +19,7 @@ from testservers.proxy import Proxy as LoopbackProxy
 JSON = {"Content-Type": "application/json"}
 
 
-def test_retries_end_with_the_budget(seed: Seed, proxy: LoopbackProxy) -> None:
+def test_retries_end_with_the_budget(seed: Seed, proxy: Proxy) -> None:
     # Each 503 takes 0.3 s: a second attempt starts at once, the budget
     # (0.5 s) ends it, and no third one goes out.
     proxy.delay = 0.3
@@ -30,14 +30,16 @@ def test_retries_end_with_the_budget(seed: Seed, proxy: LoopbackProxy) -> None:
     elapsed = time.monotonic() - started
     assert isinstance(failure.error, envsecrets.ProviderError)
     assert "timed out after 0.5s (VAULT_HTTP_REQ_TIMEOUT)" in str(failure.error)
-    assert proxy.count() == 2
+    assert "GET /v1/secret/data/app while checking its mount" in str(failure.error)
+    assert proxy.lookups() == ["secret/data/app"] * 2  # the mount lookup failed: no read
+    assert proxy.count() == 0
     assert elapsed < 2.0  # not 4 attempts with backoff
 
 
 def test_a_call_that_ended_in_time_leaves_its_connection_usable() -> None:
     # The first read ends well within its budget; the second one, later than
     # that budget would have ended, uses the same kept-alive connection.
-    server = Scripted([[answer("one"), answer("two")]])
+    server = Scripted([[MOUNT, answer("one"), answer("two")]])
     try:
         with resolver(token_env(server.url, VAULT_HTTP_REQ_TIMEOUT="300ms")) as instance:
             assert instance.get("_vaultkv2:s1:password") == "one"

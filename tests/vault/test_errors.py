@@ -6,8 +6,9 @@ import pytest
 
 import envsecrets
 from tests.conftest import SENTINEL
-from tests.vault.conftest import Seed, assert_clean, failure_of, resolver
+from tests.vault.conftest import Proxy, Seed, assert_clean, failure_of, is_lookup, resolver
 from testservers.faults import Answer as CannedResponse
+from testservers.faults import Seen
 from testservers.openbao import OpenBao, approle_env, token_env
 from testservers.ports import free_port_pair
 from testservers.proxy import Proxy as LoopbackProxy
@@ -129,7 +130,7 @@ def test_missing_key_names_no_value(bao: OpenBao, seed: Seed) -> None:
 )
 def test_unavailable_server_is_retried_then_reported(
     seed: Seed,
-    proxy: LoopbackProxy,
+    proxy: Proxy,
     debug_logs: pytest.LogCaptureFixture,
     status: int,
     phrase: str,
@@ -146,13 +147,18 @@ def test_unavailable_server_is_retried_then_reported(
         address=proxy.url,
         secrets=("root",),
     )
-    assert proxy.count() == 4  # the first try and 3 retries
+    # The mount lookup before the read got the same answers: the read is named, not sent.
+    assert "GET /v1/secret/data/app while checking its mount" in str(failure.error)
+    assert proxy.lookups() == ["secret/data/app"] * 4  # the first try and 3 retries
+    assert proxy.count() == 0
 
 
 def test_transient_failure_is_retried(seed: Seed, proxy: LoopbackProxy) -> None:
     calls: list[int] = []
 
-    def flaky(request: object) -> CannedResponse | None:
+    def flaky(request: Seen) -> CannedResponse | None:
+        if is_lookup(request):
+            return None
         calls.append(1)
         return CannedResponse(503, b'{"errors":[]}', JSON) if len(calls) <= 2 else None
 
@@ -176,7 +182,7 @@ def test_unreachable_address(debug_logs: pytest.LogCaptureFixture) -> None:
     )
 
 
-def test_timeout(seed: Seed, proxy: LoopbackProxy, debug_logs: pytest.LogCaptureFixture) -> None:
+def test_timeout(seed: Seed, proxy: Proxy, debug_logs: pytest.LogCaptureFixture) -> None:
     proxy.delay = 1.0
     env = token_env(proxy.url, VAULT_HTTP_REQ_TIMEOUT="200ms")
     failure = failure_of(env, "_vaultkv2:app:password")
@@ -189,8 +195,10 @@ def test_timeout(seed: Seed, proxy: LoopbackProxy, debug_logs: pytest.LogCapture
         address=proxy.url,
         secrets=("root",),
     )
-    # The timeout bounds the whole call, retries included: no second try.
-    assert proxy.count() == 1
+    # The timeout bounds the whole call, retries included: no second try (of the mount
+    # lookup, which timed out first: nothing read).
+    assert proxy.lookups() == ["secret/data/app"]
+    assert proxy.count() == 0
 
 
 def test_missing_address_is_a_clear_error(debug_logs: pytest.LogCaptureFixture) -> None:
@@ -228,9 +236,10 @@ def test_permission_denied_carries_vaults_own_text(
 
 
 def test_unknown_mount_carries_vaults_own_text(bao: OpenBao, seed: Seed) -> None:
+    # OpenBao answers the mount lookup of a path under no mount with 403, even to root.
     failure = failure_of(token_env(bao.address), "_vaultkv1:nomount/app:password")
-    assert isinstance(failure.error, envsecrets.SecretNotFound)
-    assert "GET /v1/nomount/app" in str(failure.error)
+    assert isinstance(failure.error, envsecrets.AccessDenied)
+    assert "GET /v1/nomount/app while checking its mount" in str(failure.error)
 
 
 def test_vault_errors_are_bounded_and_never_echo_a_credential(
@@ -286,17 +295,20 @@ def test_crlf_in_namespace_is_refused_before_any_request(proxy: LoopbackProxy) -
     ("reference", "route"),
     [("_vaultkv2:nomount/x:k", "nomount/data/x"), ("_vaultkv1:nomount/x:k", "nomount/x")],
 )
-def test_unknown_mount_gives_vaults_no_handler_text(
-    bao: OpenBao, seed: Seed, reference: str, route: str
+def test_unknown_mount_is_refused_with_vaults_own_text(
+    proxy: Proxy, reference: str, route: str
 ) -> None:
-    # Vault's own words tell a wrong mount from a missing secret (as for 400 and 403).
-    failure = failure_of(token_env(bao.address), reference)
-    assert isinstance(failure.error, envsecrets.SecretNotFound)
+    # The mount lookup fails closed; Vault's own words follow, and nothing is read.
+    failure = failure_of(token_env(proxy.url), reference)
+    assert isinstance(failure.error, envsecrets.AccessDenied)
     message = str(failure.error)
-    assert (
-        f'not found (HTTP 404) [Vault: no handler for route "{route}". route entry not found.]'
-        in message
+    assert message.startswith(
+        f"the Vault path {route} is not in a KV mount, or the token may not read it "
+        "(permission denied (HTTP 403)"
     )
+    assert f'grant access to path "{route}/"]: GET /v1/{route} while checking its mount' in message
+    assert proxy.lookups() == [route]
+    assert proxy.count() == 0
 
 
 def test_vaults_echo_of_the_roles_path_is_no_credential_oracle(bao: OpenBao, seed: Seed) -> None:
@@ -308,7 +320,7 @@ def test_vaults_echo_of_the_roles_path_is_no_credential_oracle(bao: OpenBao, see
     for candidates in (f"cand-a|{token}|cand-b", "cand-a|cand-x|cand-b"):
         failure = failure_of(env, f"_vaultkv2:nomount/{candidates}:k")
         message = str(failure.error)
-        assert f'no handler for route "nomount/data/{candidates}"' in message
+        assert f'grant access to path "nomount/data/{candidates}/"' in message
         assert "[hidden]" not in message
         messages.append(message.replace(candidates, "CANDIDATES"))
     assert messages[0] == messages[1]

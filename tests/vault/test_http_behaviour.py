@@ -21,10 +21,17 @@ from testservers.openbao import token_env
 
 
 def answer(password: str, *extra: str) -> bytes:
-    body = ('{"data":{"data":{"password":"' + password + '"}}}').encode()
+    return _http_200(('{"data":{"data":{"password":"' + password + '"}}}').encode(), *extra)
+
+
+def _http_200(body: bytes, *extra: str) -> bytes:
     head = ["HTTP/1.1 200 OK", "Content-Type: application/json",
             f"Content-Length: {len(body)}", *extra]  # fmt: skip
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+#: The mount lookup's answer before the first read: the KV v2 mount secret/.
+MOUNT = _http_200(b'{"data":{"path":"secret/","type":"kv","options":{"version":"2"}}}')
 
 
 class Scripted:
@@ -83,7 +90,7 @@ def test_bytes_left_after_an_answer_never_become_the_next_answer(
     # The first answer is followed by a stray second one on the same
     # connection: the next read must not take it for its own answer.
     stray = answer("a") + answer(SENTINEL + "-stray")
-    server = Scripted([[stray], [answer("b")], [answer("c")]])
+    server = Scripted([[MOUNT, stray], [answer("b")], [answer("c")]])
     scripted.append(server)
     with resolver(token_env(server.url)) as instance:
         assert instance.get("_vaultkv2:a:password") == "a"
@@ -91,7 +98,7 @@ def test_bytes_left_after_an_answer_never_become_the_next_answer(
 
 
 def test_kept_alive_connection_is_reused(scripted: list[Scripted]) -> None:
-    server = Scripted([[answer("one"), answer("two"), answer("three")]])
+    server = Scripted([[MOUNT, answer("one"), answer("two"), answer("three")]])
     scripted.append(server)
     with resolver(token_env(server.url)) as instance:
         values = [instance.get(f"_vaultkv2:s{n}:password") for n in range(3)]
@@ -101,11 +108,11 @@ def test_kept_alive_connection_is_reused(scripted: list[Scripted]) -> None:
 
 def test_connection_closed_by_the_server_is_replaced(scripted: list[Scripted]) -> None:
     # Each connection answers once, then closes without saying so.
-    server = Scripted([[answer("x"), "close"]])
+    server = Scripted([[MOUNT, "close"], [answer("x"), "close"]])
     scripted.append(server)
     with resolver(token_env(server.url)) as instance:
         assert [instance.get(f"_vaultkv2:s{n}:password") for n in range(3)] == ["x"] * 3
-    assert server.connections == 3
+    assert server.connections == 4  # the mount lookup's, then one per read
 
 
 def test_answer_cut_short_is_a_clear_failure(scripted: list[Scripted]) -> None:

@@ -43,7 +43,6 @@ def _names(
         ("custom-mount/app/", ["custom-mount/app/db"]),
         ("team/kv/data/", ["team/kv/data/app"]),  # the form written out keeps its mount
         ("secret/many/s1", ["secret/many/s1"] + [f"secret/many/s{n}" for n in range(10, 20)]),
-        ("nomount/", []),  # nothing there: empty, not an error
     ],
 )
 def test_kv2_names(bao: OpenBao, seed: Seed, prefix: str, expected: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.vault.conftest import Seed, failure_of, resolver
+from tests.vault.conftest import LOOKUP, Seed, failure_of, resolver
 from testservers.openbao import OpenBao, approle_env, token_env
 from testservers.ports import free_port_pair
 from testservers.stubs import ForwardProxy
@@ -47,6 +47,7 @@ def test_reads_and_login_go_through_the_proxy(bao: OpenBao, seed: Seed) -> None:
         seen = [(method, url) for method, url, _ in forward.seen]
     assert seen == [
         ("POST", f"{bao.address}/v1/auth/approle/login"),
+        ("GET", f"{bao.address}{LOOKUP}kv/data/app/db"),
         ("GET", f"{bao.address}/v1/kv/data/app/db"),
     ]
 
@@ -56,5 +57,6 @@ def test_proxy_credentials_are_sent_to_the_proxy_only(bao: OpenBao, seed: Seed) 
         proxy = forward.url.replace("http://", "http://agent:s3cret-proxy-pw@")
         with resolver(token_env(bao.address, HTTP_PROXY=proxy)) as instance:
             assert instance.get("_vaultkv2:app:password") == "app-v3"
-        [(_, _, headers)] = forward.seen
-    assert headers.get("Proxy-Authorization", "").startswith("Basic ")
+        assert len(forward.seen) == 2  # the mount lookup, the read
+    for _, _, headers in forward.seen:
+        assert headers.get("Proxy-Authorization", "").startswith("Basic ")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.vault.conftest import Certs, Seed, assert_clean, failure_of, resolver
+from tests.vault.conftest import LOOKUP, Certs, Proxy, Seed, assert_clean, failure_of, resolver
 from testservers.openbao import OpenBao, approle_env, token_env
 from testservers.proxy import Proxy as LoopbackProxy
 from testservers.stubs import Redirector
@@ -19,7 +19,7 @@ LOGIN = "POST /v1/auth/approle/login"
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 def test_read_follows_one_redirect(
-    seed: Seed, proxy: LoopbackProxy, status: int, debug_logs: pytest.LogCaptureFixture
+    seed: Seed, proxy: Proxy, status: int, debug_logs: pytest.LogCaptureFixture
 ) -> None:
     # A standby pointing at the active node: another origin (the proxy).
     with (
@@ -27,9 +27,9 @@ def test_read_follows_one_redirect(
         resolver(token_env(standby.url, seed.reader_token)) as instance,
     ):
         assert instance.get("_vaultkv2:app:password") == "app-v3"
-    assert standby.seen == [("GET", "/v1/secret/data/app")]
+    assert standby.seen == [("GET", LOOKUP + "secret/data/app"), ("GET", "/v1/secret/data/app")]
     # The request went on to the new origin with its token, as Vault's client sends it.
-    [read] = proxy.requests
+    [read] = proxy.sent()
     assert read.headers.get("x-vault-token") == seed.reader_token
     assert_clean(debug_logs.text, secrets=(seed.reader_token,))
 

@@ -9,6 +9,7 @@ import functools
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,8 @@ APPROLE_MOUNT = "approle"
 LOGIN = f"POST /v1/auth/{APPROLE_MOUNT}/login"
 #: Lists every mount the token can see (allowed to any token).
 MOUNTS = "/v1/sys/internal/ui/mounts"
+#: The mount serving a path, its type and options (allowed for paths the token has a capability on).
+LOOKUP = MOUNTS + "/"
 #: Log in again this long before the token's TTL runs out (at most 10% of it).
 RENEW_MARGIN = 30.0
 
@@ -80,6 +83,8 @@ class VaultClient:
             allow_redirects=False,  # the session's hook follows one, as Vault's client
             adapter=hvac.adapters.RawAdapter,  # our JSON parsing keeps numbers as written
         )
+        self._mounts: dict[str, tuple[str, str]] = {}  # "kv/" -> (type, KV version)
+        self._lookup_locks: dict[str, threading.Lock] = {}  # by first segment: one per mount
 
     def __repr__(self) -> str:
         auth = "approle" if self.config.uses_approle else "token" if self.config.token else "agent"
@@ -91,6 +96,7 @@ class VaultClient:
         :raise SecretNotFound: on 404 (naming a deleted or destroyed KV v2 version).
         :raise AccessDenied: on 403; :raise ProviderError: on any other failure.
         """
+        self._confine(api.path, api.engine, f"GET {api.describe()}", api)
         kv, where = self._hvac.secrets.kv, {"path": api.secret, "mount_point": api.mount}
         call: Call = functools.partial(kv.v1.read_secret, **where)
         if api.engine == 2:
@@ -102,6 +108,7 @@ class VaultClient:
         """LIST a folder: its keys, ``[]`` for none (404). :raise AccessDenied: on 403."""
         kv, what = self._hvac.secrets.kv, listing.describe(engine)
         call = (kv.v2 if engine == 2 else kv.v1).list_secrets
+        self._confine(what.removeprefix("LIST /v1/").rstrip("/"), engine, what)
         try:
             body = self._json(what, functools.partial(call, listing.folder, listing.mount))
         except SecretNotFound:
@@ -111,6 +118,40 @@ class VaultClient:
         if not isinstance(keys, list):
             raise ProviderError(f"the LIST answer holds no keys: {self._at(what)}")
         return [key for key in keys if isinstance(key, str)]
+
+    def _confine(self, path: str, engine: int, what: str, api: ApiPath | None = None) -> None:
+        """Confinement: before *what*, look up the mount serving *path* (once per mount).
+        :raise ProviderError: unless it is a KV mount of *engine*, :raise AccessDenied: if the
+        lookup is denied (no mount serves *path*, or the token has no capability on it)."""
+        self._token_now(time.monotonic())  # log in first: a failed login fails waiting lookups
+        with self._lookup_locks.setdefault(path.partition("/")[0], threading.Lock()):
+            mount = next((m for m in list(self._mounts) if (path + "/").startswith(m)), "")
+            kind, version = self._mounts[mount] if mount else ("", "")
+            if not mount:
+                mount, kind, version = self._look_up(path, f"{what} while checking its mount", api)
+                if mount and (path + "/").startswith(mount):  # else an odd answer: not reused
+                    self._mounts[mount] = (kind, version)
+        not_kv = f"the Vault path {path} is not in a KV v{engine} mount ({mount} is"
+        if kind not in ("kv", "generic"):
+            raise ProviderError(f"{not_kv} a {kind or 'unknown'} mount)")
+        if version != str(engine):
+            raise ProviderError(f"{not_kv} KV v{version}: use _vaultkv{version})")
+
+    def _look_up(self, path: str, what: str, api: ApiPath | None) -> tuple[str, str, str]:
+        """The mount serving *path*: its path, type and KV version, as the lookup answers."""
+        url = LOOKUP + urllib.parse.quote(path, safe="/")
+        try:
+            body = self._json(what, functools.partial(self._hvac.adapter.get, url), api=api)
+        except AccessDenied as error:  # OpenBao answers 403 for a path under no mount too
+            why = f"is not in a KV mount, or the token may not read it ({error})"
+            raise AccessDenied(f"the Vault path {path} {why}") from None
+        except SecretNotFound:  # a server that does not answer the lookup: fail closed
+            raise ProviderError(f"the mount lookup is not answered: {self._at(what)}") from None
+        data = body.get("data")
+        info: Mapping[str, Any] = data if isinstance(data, Mapping) else {}
+        options = info.get("options")
+        version = options.get("version", "1") if isinstance(options, Mapping) else "1"
+        return str(info.get("path", "")), str(info.get("type", "")), str(version)
 
     def kv_mounts(self, engine: int) -> list[str]:
         """The KV mounts of *engine* the token can see, as ``mount/``."""
