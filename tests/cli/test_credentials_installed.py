@@ -230,7 +230,14 @@ def test_the_allowlist_takes_short_forms(cli: Runner, site: Path) -> None:
 
 def test_an_unknown_allowlist_name_is_a_usage_error(cli: Runner, site: Path) -> None:
     env = agent_env(site, ENVSECRETS_PLUGINS="envjson,vualt")
-    for args in (("run", "--", sys.executable, "-c", "print('started')"), ("resolve",)):
+    commands = (
+        ("run", "--", sys.executable, "-c", "print('started')"),
+        ("resolve",),
+        ("check",),
+        ("get", "_envjson:CFG:k"),
+        ("ls", "_envjson:"),
+    )
+    for args in commands:
         result = cli(*args, env=env)
         assert (result.returncode, result.stdout) == (2, "")
         assert "ENVSECRETS_PLUGINS names 'vualt', which is not installed" in result.stderr

@@ -38,6 +38,9 @@ def get(args: argparse.Namespace) -> int:
         error(f"{quote_reference(text)} is not a reference (_PREFIX:NAME[:KEY]){hint}")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
+        if resolver.registry.allowlist_error:  # ENVSECRETS_PLUGINS names what is not installed
+            error(resolver.registry.allowlist_error)
+            return EXIT_USAGE
         try:
             value = resolver.get(args.reference)
         except ResolutionError as failure:

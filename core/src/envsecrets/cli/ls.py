@@ -54,6 +54,9 @@ def ls(args: argparse.Namespace) -> int:
         error(f"{quote_reference(args.target)}: expected PREFIX:[NAME_PREFIX] or PREFIX:NAME:")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
+        if resolver.registry.allowlist_error:  # ENVSECRETS_PLUGINS names what is not installed
+            error(resolver.registry.allowlist_error)
+            return EXIT_USAGE
         try:
             if rest.endswith(":"):
                 lines, truncated = _list_keys(resolver, prefix, rest[:-1], args)
