@@ -13,6 +13,11 @@ from tests.cli.conftest import Runner
 from tests.conftest import SENTINEL
 from tests.support.plugins import install_fake_distribution
 
+# The credentials of installed first-party distributions: both must be
+# installed (tox env wheels); with envjson alone there is nothing to keep.
+pytest.importorskip("envsecrets_vault", reason="needs envsecrets-vault installed")
+pytest.importorskip("envsecrets_aws", reason="needs envsecrets-aws installed")
+
 PRINT_ENV = "import os, json; print(json.dumps(dict(os.environ)))"
 
 #: The agent's credentials, and the pointers at its AWS identity.

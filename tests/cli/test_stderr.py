@@ -15,6 +15,10 @@ from tests.support.stderr import foreign_lines
 from testservers.moto import moto_environ, moto_server, secretsmanager
 from testservers.openbao import OpenBao, token_env
 
+# Real AWS and Vault runs: every plugin and both servers (tox env wheels).
+for _module in ("envsecrets_vault", "envsecrets_aws", "moto"):
+    pytest.importorskip(_module, reason="needs every plugin and moto installed")
+
 
 @pytest.fixture(scope="module")
 def bao_tls() -> Iterator[OpenBao]:
