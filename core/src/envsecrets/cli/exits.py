@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from envsecrets.errors import escaped_lines
+
+if TYPE_CHECKING:
+    from envsecrets.registry import Registry
 
 EXIT_OK = 0
 #: A reference failed: nothing was run or written.
@@ -23,3 +27,12 @@ def error(message: str) -> None:
     escaped for the terminal (a name or server text from outside cannot
     send an escape sequence)."""
     print(f"envsecrets: error: {escaped_lines(message)}", file=sys.stderr)
+
+
+def refused_allowlist(registry: Registry) -> bool:
+    """Report an ``ENVSECRETS_PLUGINS`` that names what is not installed (no
+    plugin was loaded then); tell whether it did."""
+    if registry.allowlist_error:
+        error(registry.allowlist_error)
+        return True
+    return False

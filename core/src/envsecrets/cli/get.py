@@ -8,7 +8,7 @@ import sys
 
 from envsecrets import grammar
 from envsecrets.cli import options
-from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, refused_allowlist
 from envsecrets.commands import Command
 from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
 from envsecrets.resolver import Resolver
@@ -38,8 +38,7 @@ def get(args: argparse.Namespace) -> int:
         error(f"{quote_reference(text)} is not a reference (_PREFIX:NAME[:KEY]){hint}")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
-        if resolver.registry.allowlist_error:  # ENVSECRETS_PLUGINS names what is not installed
-            error(resolver.registry.allowlist_error)
+        if refused_allowlist(resolver.registry):
             return EXIT_USAGE
         try:
             value = resolver.get(args.reference)

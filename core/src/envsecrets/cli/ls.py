@@ -8,7 +8,7 @@ import os
 import sys
 
 from envsecrets.cli import options
-from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, refused_allowlist
 from envsecrets.commands import Command
 from envsecrets.errors import (
     EnvsecretsError,
@@ -54,8 +54,7 @@ def ls(args: argparse.Namespace) -> int:
         error(f"{quote_reference(args.target)}: expected PREFIX:[NAME_PREFIX] or PREFIX:NAME:")
         return EXIT_USAGE
     with Resolver(os.environ, timeout=args.timeout) as resolver:
-        if resolver.registry.allowlist_error:  # ENVSECRETS_PLUGINS names what is not installed
-            error(resolver.registry.allowlist_error)
+        if refused_allowlist(resolver.registry):
             return EXIT_USAGE
         try:
             if rest.endswith(":"):

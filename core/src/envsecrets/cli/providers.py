@@ -6,7 +6,7 @@ import argparse
 import os
 
 from envsecrets import __version__
-from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
+from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, refused_allowlist
 from envsecrets.commands import Command
 from envsecrets.resolver import Resolver
 
@@ -60,8 +60,7 @@ def providers(args: argparse.Namespace) -> int:
     except metadata.PackageNotFoundError:
         core = __version__
     print(f"core: envsecrets {core}")
-    if registry.allowlist_error:
-        error(registry.allowlist_error)
+    if refused_allowlist(registry):
         return EXIT_USAGE
     return EXIT_FAILURE if registry.failures or registry.conflicts else EXIT_OK
 

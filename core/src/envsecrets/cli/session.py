@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 
 from envsecrets import isolation
-from envsecrets.cli.exits import EXIT_USAGE, error
+from envsecrets.cli.exits import EXIT_USAGE, error, refused_allowlist
 from envsecrets.errors import EnvsecretsError, ResolutionError
 from envsecrets.grammar import is_reference
 from envsecrets.provider import setting_matches
@@ -98,8 +98,7 @@ def open_session(args: argparse.Namespace) -> Session | int:
         error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
         return EXIT_USAGE
     session = Session(args, from_files)
-    if session.resolver.registry.allowlist_error:
-        error(session.resolver.registry.allowlist_error)
+    if refused_allowlist(session.resolver.registry):
         session.resolver.close()
         return EXIT_USAGE
     if files and not args.allow_provider_settings:
