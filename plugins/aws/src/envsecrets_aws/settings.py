@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from envsecrets import ProviderError
+from envsecrets.registry import FIRST_PARTY_CREDENTIALS
 
 __all__ = [
     "CREDENTIALS",
@@ -31,28 +32,10 @@ DEFAULT_MAX_ATTEMPTS = 3
 #: keeps them from the child, and the provider keeps them out of every log
 #: line. With a pointer (a container credentials URI, a web identity token
 #: file, a role, a profile or its files) botocore in the child would obtain
-#: the agent's own keys. The core keeps the same list for envsecrets-aws
-#: (``envsecrets.registry.FIRST_PARTY_CREDENTIALS``), so they are kept from
-#: the child even when this plugin is not loaded; the contract kit checks
-#: that this list stays inside it.
-CREDENTIALS = frozenset(
-    {
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_ROLE_ARN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_SHARED_CREDENTIALS_FILE",
-        "AWS_CONFIG_FILE",
-    }
-)
+#: the agent's own keys. The list is the core's
+#: (``envsecrets.registry.FIRST_PARTY_CREDENTIALS``): one list, which keeps
+#: them from the child even when this plugin is not loaded.
+CREDENTIALS = FIRST_PARTY_CREDENTIALS["envsecrets-aws"]
 
 #: Every variable that configures the client: those read here, and those
 #: botocore reads itself for the credential chain (profiles, SSO, web

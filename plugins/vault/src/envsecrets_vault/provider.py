@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, ClassVar
 import envsecrets
 from envsecrets import ProviderError, SecretNotFound
 from envsecrets.errors import AccessDenied
+from envsecrets.registry import FIRST_PARTY_CREDENTIALS
 from envsecrets_vault.paths import DEFAULT_KV2_MOUNT, ApiPath, kv1_path, kv2_path, list_path
 
 if TYPE_CHECKING:
@@ -28,10 +29,9 @@ SETTINGS = frozenset({
     "http_proxy", "https_proxy", "all_proxy", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR",
 })
 # fmt: on
-#: Among them, the credentials (kept from `envsecrets run`'s child).
-CREDENTIALS = frozenset(
-    {"VAULT_TOKEN", "VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID", "VAULT_CLIENT_KEY"}
-)
+#: Among them, the credentials (kept from `envsecrets run`'s child): the core's list, which keeps
+#: them from the child even when this plugin is not loaded.
+CREDENTIALS = FIRST_PARTY_CREDENTIALS["envsecrets-vault"]
 
 
 class VaultProvider(envsecrets.Provider):
