@@ -91,7 +91,7 @@ def test_approle_wins_and_secrets_stay_out_of_repr() -> None:
             "VAULT_APP_ROLE_SECRET_ID": SENTINEL + "s",
         }
     )
-    assert config.uses_approle
+    assert config.method == "approle"
     assert config.token is None
     assert SENTINEL not in repr(config)
 
@@ -220,7 +220,7 @@ def test_agent_address_wins_and_needs_no_token() -> None:
     assert config.address == "http://127.0.0.1:8100"
     assert config.via_agent
     assert config.token is None
-    assert not config.uses_approle
+    assert config.method == "token"
 
 
 @pytest.mark.parametrize("namespace", ["team\r\nX-Injected: 1", "team\nx", "a\x00b"])
