@@ -7,6 +7,7 @@ requests).
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -42,8 +43,7 @@ class VaultAuthError(ProviderError):
 
 
 class CredentialsRejected(VaultAuthError):
-    """Vault refused static credentials (AppRole, a certificate): no later login can succeed with
-    them. A JWT file may hold a new token by the next login: its refusal is not this."""
+    """Vault refused the credentials: they are not sent again (a new JWT in the file is)."""
 
 
 class VaultClient:
@@ -64,6 +64,7 @@ class VaultClient:
         self._failed: tuple[ProviderError, float] | None = None  # the last login's failure
         self._login_what = f"POST /v1/auth/{config.auth_mount}/login"
         self._jwt: str | None = None  # during a login only: hidden from Vault's error text
+        self._refused = b""  # the SHA-256 of the JWT Vault refused
         if not config.verify:
             log.warning(
                 "VAULT_SKIP_VERIFY is set: %s's TLS certificate is not verified", self._where
@@ -217,8 +218,7 @@ class VaultClient:
         login = what == self._login_what
         if login and isinstance(error, _REJECTED):
             said = reasons.vault_errors(error.errors, hide_)
-            kind = CredentialsRejected if config.method in ("approle", "cert") else VaultAuthError
-            return kind(
+            return CredentialsRejected(
                 f"{METHODS[config.method][0]} login failed: {refused(config)}"
                 f"{f' [Vault: {said}]' if said else ''}: {self._at(what)}"
             )
@@ -249,7 +249,8 @@ class VaultClient:
                 return self._token
             if self._failed is not None:
                 error, when = self._failed
-                if isinstance(error, CredentialsRejected) or when >= started:
+                static = isinstance(error, CredentialsRejected) and not self.config.jwt_file
+                if static or when >= started:
                     raise type(error)(str(error))
             self._login()
             return self._token
@@ -263,11 +264,15 @@ class VaultClient:
         started, self._token = time.monotonic(), None
         title, _, call = METHODS[self.config.method]
         what = self._login_what
+        failed, digest = self._failed, b""
         try:
             try:
                 self._jwt = read_jwt(self.config) if self.config.jwt_file else ""
             except ValueError as error:
                 raise VaultAuthError(f"{title} login failed: {error}: {self._at(what)}") from None
+            digest = hashlib.sha256(self._jwt.encode()).digest()
+            if failed and isinstance(failed[0], CredentialsRejected) and digest == self._refused:
+                raise CredentialsRejected(str(failed[0]))  # the same JWT: not sent again
             login = functools.partial(call, self._hvac, self.config, self._jwt)
             auth = self._json(what, login, login=True).get("auth")
             token = auth.get("client_token") if isinstance(auth, Mapping) else None
@@ -275,7 +280,7 @@ class VaultClient:
                 raise VaultAuthError(f"{title} login answered without a client token: "
                                      f"{self._at(what)}")  # fmt: skip
         except ProviderError as error:
-            self._failed = (error, time.monotonic())
+            self._failed, self._refused = (error, time.monotonic()), digest
             raise
         finally:
             self._jwt = None  # read at every login, kept by none
