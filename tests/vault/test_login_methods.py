@@ -139,7 +139,7 @@ def test_a_refused_kubernetes_token_says_why(bao_auth: AuthBao, tmp_path: Path) 
         failure = failure_of(bao_auth.env("kubernetes", path), "_vaultkv2:secret/svc/s0:value")
         message = str(failure.error)
         assert message.startswith(
-            f"Kubernetes login failed: Vault refused the service-account token of {path} for "
+            f"Kubernetes login failed: Vault refused the JWT of VAULT_AUTH_JWT_FILE ({path}) for "
             "role 'app' [Vault: "
         ), message
         assert said in message

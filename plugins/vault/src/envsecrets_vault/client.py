@@ -262,7 +262,7 @@ class VaultClient:
     def _login(self) -> None:
         """Log in with the configured method; the caller holds the login lock."""
         started, self._token = time.monotonic(), None
-        title, _, call = METHODS[self.config.method]
+        title, call = METHODS[self.config.method]
         what = self._login_what
         failed, digest = self._failed, b""
         try:

@@ -121,9 +121,8 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
         raise VaultConfigError(f"VAULT_AUTH_METHOD must be one of {', '.join(METHODS)}")
     if method == "approle" or (not method and (role_id or secret_id)):
         if bool(role_id) != bool(secret_id):
-            given, missing = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")[
-                :: 1 if role_id else -1
-            ]
+            names = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")
+            given, missing = names if role_id else names[::-1]
             raise VaultConfigError(f"{given} is set but {missing} is not: AppRole needs both")
         if not role_id:
             raise VaultConfigError("VAULT_AUTH_METHOD=approle needs VAULT_APP_ROLE_ID and "

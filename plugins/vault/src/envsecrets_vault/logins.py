@@ -5,6 +5,7 @@ and never logged. Imported on the first fetch only (it imports hvac)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import hvac
 import requests
@@ -14,57 +15,36 @@ from envsecrets_vault.config import VaultConfig
 Login = Callable[[hvac.Client, VaultConfig, str], requests.Response]
 
 
-def _cert(client: hvac.Client, config: VaultConfig, _: str) -> requests.Response:
-    # The session's TLS context presents VAULT_CLIENT_CERT; hvac wants the files named too.
-    cert = config.tls.client
-    assert cert is not None  # load_config refuses cert without one
-    return client.auth.cert.login(  # type: ignore[no-any-return]
-        name=config.auth_role or "", cert_pem=cert.cert_file, key_pem=cert.key_file or "",
-        mount_point=config.auth_mount, use_token=False,
-    )  # fmt: skip
+def _files(config: VaultConfig) -> dict[str, Any]:
+    # The session's TLS context presents VAULT_CLIENT_CERT: hvac wants its files named too.
+    client = config.tls.client
+    return {"cert_pem": client.cert_file, "key_pem": client.key_file or ""} if client else {}
 
 
-#: Method -> (its name in messages, what a refusal means, the hvac call).
-METHODS: dict[str, tuple[str, str, Login]] = {
-    "approle": (
-        "AppRole",
-        "wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, or the secret ID expired",
-        lambda client, config, _: client.auth.approle.login(
-            role_id=config.role_id, secret_id=config.secret_id,
-            mount_point=config.auth_mount, use_token=False,
-        ),
-    ),
-    "jwt": (
-        "JWT",
-        "Vault refused the JWT of VAULT_AUTH_JWT_FILE ({jwt_file}) for role {role!r}",
-        lambda client, config, jwt: client.auth.jwt.jwt_login(
-            role=config.auth_role, jwt=jwt, path=config.auth_mount, use_token=False
-        ),
-    ),
-    "kubernetes": (
-        "Kubernetes",
-        "Vault refused the service-account token of {jwt_file} for role {role!r}",
-        lambda client, config, jwt: client.auth.kubernetes.login(
-            role=config.auth_role, jwt=jwt, mount_point=config.auth_mount, use_token=False
-        ),
-    ),
-    "cert": (
-        "TLS certificate",
-        "Vault refused the client certificate of VAULT_CLIENT_CERT ({cert}) for {role}",
-        _cert,
-    ),
-}  # fmt: skip
+#: Method -> (its name in messages, its hvac call; the call's third argument is the file's JWT, or
+#: "" for the methods without one).
+# fmt: off
+METHODS: dict[str, tuple[str, Login]] = {
+    "approle": ("AppRole", lambda client, c, _: client.auth.approle.login(
+        role_id=c.role_id, secret_id=c.secret_id, mount_point=c.auth_mount, use_token=False)),
+    "jwt": ("JWT", lambda client, c, jwt: client.auth.jwt.jwt_login(
+        role=c.auth_role, jwt=jwt, path=c.auth_mount, use_token=False)),
+    "kubernetes": ("Kubernetes", lambda client, c, jwt: client.auth.kubernetes.login(
+        role=c.auth_role, jwt=jwt, mount_point=c.auth_mount, use_token=False)),
+    "cert": ("TLS certificate", lambda client, c, _: client.auth.cert.login(
+        name=c.auth_role or "", mount_point=c.auth_mount, use_token=False, **_files(c))),
+}
+# fmt: on
 
 
 def refused(config: VaultConfig) -> str:
-    """What a refused login of *config*'s method means, with its role and files."""
-    client = config.tls.client
-    return METHODS[config.method][1].format(
-        jwt_file=config.jwt_file,
-        role=config.auth_role if config.method != "cert" else
-        f"role {config.auth_role!r}" if config.auth_role else "any role",
-        cert=client.cert_file if client else "",
-    )  # fmt: skip
+    """What a refused login means, naming the variables, files and role (never a credential)."""
+    if config.method == "approle":
+        return "wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, or the secret ID expired"
+    files, role = _files(config), config.auth_role
+    what = f"the client certificate of VAULT_CLIENT_CERT ({files['cert_pem']})" if files else \
+        f"the JWT of VAULT_AUTH_JWT_FILE ({config.jwt_file})"  # fmt: skip
+    return f"Vault refused {what} for {f'role {role!r}' if role else 'any role'}"
 
 
 def read_jwt(config: VaultConfig) -> str:
