@@ -9,14 +9,21 @@ certificates (with a SAN, or with a CN only), client certificates.
     cn_only = certs.issue(ca, "cn-only", cn="127.0.0.1", san=None)
     client = certs.issue(ca, "client", client=True)
 
+    signer = certs.jwt_signer("issuer")              # an RSA key pair for JWTs (RS256)
+    signer.public_pem                                # for jwt_validation_pubkeys
+    token = signer.sign({"sub": "agent", "aud": "envsecrets", "exp": ...})
+
 Only the standard library and the ``openssl`` binary (present wherever
 Python's ssl module is built) are used.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +34,28 @@ class KeyPair:
 
     cert: Path
     key: Path
+
+
+@dataclass(frozen=True)
+class JWTSigner:
+    """Signs JWTs (RS256, RFC 7515 compact form) with an RSA key, through ``openssl dgst``."""
+
+    key: Path
+    public_pem: str
+    openssl: str
+
+    def sign(self, claims: Mapping[str, object], *, kid: str | None = None) -> str:
+        header = {"alg": "RS256", "typ": "JWT", **({"kid": kid} if kid else {})}
+        signed = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        signature = subprocess.run(
+            [self.openssl, "dgst", "-sha256", "-sign", str(self.key)],
+            input=signed.encode(), check=True, capture_output=True,
+        ).stdout  # fmt: skip
+        return f"{signed}.{_b64url(signature)}"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 class CertFactory:
@@ -85,6 +114,16 @@ class CertFactory:
             "-extfile", str(extensions),
         )  # fmt: skip
         return pair
+
+    def jwt_signer(self, name: str) -> JWTSigner:
+        """A new RSA key pair that signs JWTs."""
+        key = self.directory / f"{name}-jwt-key.pem"
+        self._run("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                  "-out", str(key))  # fmt: skip
+        public = subprocess.run(
+            [self.openssl, "pkey", "-in", str(key), "-pubout"], check=True, capture_output=True
+        ).stdout.decode()
+        return JWTSigner(key, public, self.openssl)
 
     def rehash(self, directory: Path) -> None:
         """Make *directory* usable as a CA directory (``openssl rehash``)."""

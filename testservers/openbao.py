@@ -46,7 +46,16 @@ from typing import Any
 
 from testservers.ports import free_port_pair
 
-__all__ = ["BaoProxy", "OpenBao", "OpenBaoError", "approle_env", "audit_operations", "token_env"]
+__all__ = [
+    "BaoProxy",
+    "OpenBao",
+    "OpenBaoError",
+    "approle_env",
+    "audit_config",
+    "audit_entries",
+    "audit_operations",
+    "token_env",
+]
 
 
 class OpenBaoError(RuntimeError):
@@ -275,6 +284,18 @@ class OpenBao:
         body = self.api("POST", "auth/token/create", payload)
         return str(body["auth"]["client_token"])
 
+    def enable_auth(self, method: str, path: str | None = None, **config: Any) -> None:
+        """Enable auth *method* (``jwt``, ``kubernetes``, ``cert``...) at *path* (default: its
+        name), then write *config* to ``auth/PATH/config`` if given."""
+        path = path or method
+        self.api("POST", f"sys/auth/{path}", {"type": method})
+        if config:
+            self.api("POST", f"auth/{path}/config", config)
+
+    def audit_hash(self, device: str, value: str) -> str:
+        """How the audit device *device* writes *value* (``hmac-sha256:...``)."""
+        return str(self.api("POST", f"sys/audit-hash/{device}", {"input": value})["hash"])
+
     def create_namespace(self, name: str) -> None:
         self.api("POST", f"sys/namespaces/{name}")
 
@@ -374,23 +395,29 @@ listener "tcp" {{
         _stop(process, workdir)
 
 
-def audit_operations(log_path: Path | str) -> list[tuple[str, str]]:
-    """(operation, path) of every request in a file audit device's log
-    (``request`` entries only: each request is logged once)."""
-    found: list[tuple[str, str]] = []
+def audit_config(log_path: Path | str, device: str = "counting") -> str:
+    """The HCL of a file audit device writing to *log_path*, for ``OpenBao(config=...)``."""
+    return f'audit "file" "{device}" {{\n  options {{\n    file_path = "{log_path}"\n  }}\n}}\n'
+
+
+def audit_entries(log_path: Path | str) -> list[dict[str, Any]]:
+    """The ``request`` entries of a file audit device's log (each request is logged once)."""
     path = Path(log_path)
-    if not path.exists():
-        return found
-    for line in path.read_text().splitlines():
+    found: list[dict[str, Any]] = []
+    for line in path.read_text().splitlines() if path.exists() else []:
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("type") != "request":
-            continue
-        request = entry.get("request") or {}
-        found.append((str(request.get("operation")), str(request.get("path"))))
+        if entry.get("type") == "request":
+            found.append(entry.get("request") or {})
     return found
+
+
+def audit_operations(log_path: Path | str) -> list[tuple[str, str]]:
+    """(operation, path) of every request in a file audit device's log
+    (``request`` entries only: each request is logged once)."""
+    return [(str(r.get("operation")), str(r.get("path"))) for r in audit_entries(log_path)]
 
 
 def token_env(address: str, token: str = "root", **extra: str) -> dict[str, str]:

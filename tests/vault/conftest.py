@@ -3,24 +3,29 @@
 ``bao`` is a plain-HTTP server for the whole session, ``bao_tls`` a second
 one with ``-dev-tls``. ``seed`` holds what was written (AppRole credentials,
 a restricted token...). ``proxy`` puts a counting :class:`Proxy` in front of
-``bao``.
+``bao``. ``bao_auth`` is a server with the ``jwt``, ``kubernetes`` and ``cert``
+auth methods, a client-certificate listener and a file audit device.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import envsecrets
 import envsecrets_vault
 from tests.conftest import SENTINEL
-from testservers.certs import CertFactory, KeyPair
+from tests.vault.kubernetes_api import KubernetesAPI
+from testservers.certs import CertFactory, JWTSigner, KeyPair
 from testservers.faults import Seen
-from testservers.openbao import OpenBao
+from testservers.openbao import OpenBao, audit_config, audit_entries
 from testservers.ports import free_port_pair
 from testservers.proxy import Proxy as LoopbackProxy
 
@@ -202,6 +207,113 @@ listener "tcp" {{
     with OpenBao(config=config) as server:
         server.kv_put("secret", "tls", {"password": "tls-pass"})
         yield TLSBao(server, f"https://127.0.0.1:{mtls_port}", f"https://127.0.0.1:{cn_port}")
+
+
+#: Secrets of the auth server: AUTH_PATHS under secret/svc/, one KV v1 secret.
+AUTH_PATHS = 20
+#: The login method -> its auth mount on ``bao_auth`` (kubernetes: a nested mount, named by
+#: VAULT_AUTH_PATH).
+AUTH_MOUNTS = {"jwt": "jwt", "kubernetes": "team/k8s", "cert": "cert"}
+JWT_AUDIENCE = "envsecrets"
+JWT_ISSUER = "https://issuer.test"
+
+
+@dataclass
+class AuthBao:
+    """An OpenBao server whose logins are counted by its file audit device."""
+
+    server: OpenBao
+    audit_log: Path
+    mtls: str  # https address requiring a client certificate
+    signer: JWTSigner  # its public key is the jwt method's jwt_validation_pubkeys
+    kubernetes: KubernetesAPI  # the TokenReview endpoint of the kubernetes method
+    certs: Certs
+
+    def jwt(self, *, ttl: int = 600, audience: str = JWT_AUDIENCE, **claims: object) -> str:
+        now = int(time.time())
+        return self.signer.sign({"sub": "agent", "aud": audience, "iss": JWT_ISSUER,
+                                 "iat": now, "nbf": now, "exp": now + ttl,
+                                 "jti": str(uuid.uuid4()), **claims})  # fmt: skip
+
+    def env(self, method: str, token_file: Path | None = None, **extra: str) -> dict[str, str]:
+        """The agent's environment to log in with *method* (``token_file``: the JWT's file)."""
+        env = {"VAULT_AUTH_METHOD": method, "VAULT_AUTH_ROLE": "app"}
+        if method == "cert":
+            env.update(VAULT_ADDR=self.mtls, VAULT_CACERT=str(self.certs.ca.cert),
+                       VAULT_CLIENT_CERT=str(self.certs.client.cert),
+                       VAULT_CLIENT_KEY=str(self.certs.client.key))  # fmt: skip
+        else:
+            env["VAULT_ADDR"] = self.server.address
+        if method == "kubernetes":
+            env["VAULT_AUTH_PATH"] = AUTH_MOUNTS[method]
+        if token_file is not None:
+            env["VAULT_AUTH_JWT_FILE"] = str(token_file)
+        return {**env, **extra}
+
+    def login_entries(self, method: str) -> list[dict[str, Any]]:
+        """The audit device's entries of the logins of *method* (successful or not)."""
+        path = f"auth/{AUTH_MOUNTS[method]}/login"
+        return [entry for entry in audit_entries(self.audit_log) if entry.get("path") == path]
+
+    def logins(self, method: str) -> int:
+        return len(self.login_entries(method))
+
+
+@pytest.fixture(scope="session")
+def bao_auth(certs: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthBao]:
+    mtls_port = free_port_pair()
+    audit_log = tmp_path_factory.mktemp("audit") / "audit.log"
+    config = (
+        audit_config(audit_log)
+        + f"""
+listener "tcp" {{
+  address = "127.0.0.1:{mtls_port}"
+  tls_cert_file = "{certs.server.cert}"
+  tls_key_file = "{certs.server.key}"
+  tls_client_ca_file = "{certs.ca.cert}"
+  tls_require_and_verify_client_cert = true
+}}
+"""
+    )
+    signer = certs.factory.jwt_signer("issuer")
+    with (
+        KubernetesAPI(certs.factory.jwt_signer("kubernetes")) as kubernetes,
+        OpenBao(config=config) as server,
+    ):
+        server.put_policy("reader", READER_POLICY)
+        server.enable_kv("kv1", version=1)
+        server.kv_put("kv1", "auth/app", {"user": "kv1-auth-user"}, version=1)
+        for number in range(AUTH_PATHS):
+            server.kv_put("secret", f"svc/s{number}", {"value": f"auth-{number}"})
+        token = {"token_policies": ["reader"], "token_ttl": "1h"}
+        short = {"token_policies": ["reader"], "token_ttl": "2s", "token_max_ttl": "2s"}
+        server.enable_auth(
+            "jwt", jwt_validation_pubkeys=[signer.public_pem], bound_issuer=JWT_ISSUER
+        )
+        for role, audience, options in [
+            ("app", JWT_AUDIENCE, token),
+            ("short", JWT_AUDIENCE, short),
+            ("other", "another-audience", token),
+        ]:
+            server.api("POST", f"auth/jwt/role/{role}", {
+                "role_type": "jwt", "user_claim": "sub", "bound_audiences": [audience], **options,
+            })  # fmt: skip
+        server.enable_auth(  # the CA goes unused: the stand-in speaks plain HTTP
+            "kubernetes", AUTH_MOUNTS["kubernetes"], kubernetes_host=kubernetes.url,
+            disable_local_ca_jwt=True, kubernetes_ca_cert=certs.ca.cert.read_text(),
+        )  # fmt: skip
+        for role, options in [("app", token), ("short", short)]:
+            server.api("POST", f"auth/{AUTH_MOUNTS['kubernetes']}/role/{role}", {
+                "bound_service_account_names": ["envsecrets"],
+                "bound_service_account_namespaces": ["apps"], "audience": "vault", **options,
+            })  # fmt: skip
+        server.enable_auth("cert")
+        server.api("POST", "auth/cert/certs/app", {
+            "certificate": certs.ca.cert.read_text(), **token,
+        })  # fmt: skip
+        yield AuthBao(
+            server, audit_log, f"https://127.0.0.1:{mtls_port}", signer, kubernetes, certs
+        )
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_approle_wins_and_secrets_stay_out_of_repr() -> None:
             "VAULT_APP_ROLE_SECRET_ID": SENTINEL + "s",
         }
     )
-    assert config.uses_approle
+    assert config.method == "approle"
     assert config.token is None
     assert SENTINEL not in repr(config)
 
@@ -220,7 +220,7 @@ def test_agent_address_wins_and_needs_no_token() -> None:
     assert config.address == "http://127.0.0.1:8100"
     assert config.via_agent
     assert config.token is None
-    assert not config.uses_approle
+    assert config.method == "token"
 
 
 @pytest.mark.parametrize("namespace", ["team\r\nX-Injected: 1", "team\nx", "a\x00b"])
@@ -292,3 +292,78 @@ def test_importing_the_plugin_does_not_import_attrs() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+LOGIN = {**ADDR, "VAULT_AUTH_ROLE": "app"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"VAULT_AUTH_METHOD": "aws"}, "VAULT_AUTH_METHOD must be one of token, approle, jwt, "
+         "kubernetes, cert"),
+        ({"VAULT_AUTH_METHOD": "jwt", "VAULT_AUTH_ROLE": ""}, "VAULT_AUTH_METHOD=jwt needs "
+         "VAULT_AUTH_ROLE"),
+        ({"VAULT_AUTH_METHOD": "jwt"}, "VAULT_AUTH_METHOD=jwt needs VAULT_AUTH_JWT_FILE"),
+        ({"VAULT_AUTH_METHOD": "kubernetes", "VAULT_AUTH_ROLE": " "}, "VAULT_AUTH_METHOD="
+         "kubernetes needs VAULT_AUTH_ROLE"),
+        ({"VAULT_AUTH_METHOD": "cert"}, "VAULT_AUTH_METHOD=cert needs VAULT_CLIENT_CERT"),
+        ({"VAULT_AUTH_METHOD": "approle"}, "VAULT_AUTH_METHOD=approle needs VAULT_APP_ROLE_ID "
+         "and VAULT_APP_ROLE_SECRET_ID"),
+        ({"VAULT_AUTH_METHOD": "token"}, "no Vault credentials"),
+        ({"VAULT_AUTH_METHOD": "kubernetes", "VAULT_AUTH_PATH": "k8s/../sys"}, "VAULT_AUTH_PATH "
+         "must be an auth mount path"),
+        ({"VAULT_AUTH_METHOD": "kubernetes", "VAULT_AUTH_PATH": "k8s?x=1"}, "VAULT_AUTH_PATH"),
+    ],
+)  # fmt: skip
+def test_login_settings_errors(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(VaultConfigError, match=message):
+        load_config({**LOGIN, **environ})
+
+
+def test_the_method_is_case_blind_and_the_mount_defaults_to_its_name(tmp_path: Path) -> None:
+    config = load_config({**LOGIN, "VAULT_AUTH_METHOD": " JWT ", "VAULT_AUTH_JWT_FILE": "/t"})
+    assert (config.method, config.auth_mount, config.auth_role, config.jwt_file) == (
+        "jwt", "jwt", "app", "/t",
+    )  # fmt: skip
+    assert config.logs_in
+    config = load_config({**LOGIN, "VAULT_AUTH_METHOD": "kubernetes", "VAULT_AUTH_PATH": "/k8s/"})
+    assert (config.auth_mount, config.jwt_file) == (
+        "k8s", "/var/run/secrets/kubernetes.io/serviceaccount/token",
+    )  # fmt: skip
+    # The file is read at login, not now: a pod's token may appear after the agent starts.
+    missing = str(tmp_path / "later")
+    assert load_config({**LOGIN, "VAULT_AUTH_METHOD": "jwt", "VAULT_AUTH_JWT_FILE": missing})
+
+
+def test_an_explicit_method_wins_over_the_other_credentials() -> None:
+    both = {**ADDR, "VAULT_TOKEN": "t", "VAULT_APP_ROLE_ID": "r", "VAULT_APP_ROLE_SECRET_ID": "s"}
+    config = load_config({**both, "VAULT_AUTH_METHOD": "token"})
+    assert (config.method, config.token, config.role_id) == ("token", "t", None)
+    config = load_config({**both, "VAULT_AUTH_METHOD": "kubernetes", "VAULT_AUTH_ROLE": "app"})
+    assert (config.method, config.token, config.role_id, config.secret_id) == (
+        "kubernetes", None, None, None,
+    )  # fmt: skip
+    assert load_config({**both, "VAULT_AUTH_PATH": "team/approle"}).auth_mount == "team/approle"
+
+
+def test_cert_needs_a_verified_https_server(tmp_path: Path) -> None:
+    cert = tmp_path / "client.pem"
+    cert.write_text(PEM)
+    environ = {"VAULT_AUTH_METHOD": "cert", "VAULT_CLIENT_CERT": str(cert)}
+    with pytest.raises(VaultConfigError, match="cert needs an https:// address"):
+        load_config({**ADDR, **environ})
+    https = {"VAULT_ADDR": "https://vault:8200", **environ}
+    with pytest.raises(VaultConfigError, match=r"whose certificate is verified \(no VAULT_SKIP"):
+        load_config({**https, "VAULT_SKIP_VERIFY": "true"})
+    config = load_config(https)
+    assert (config.method, config.auth_mount, config.auth_role) == ("cert", "cert", None)
+
+
+def test_the_login_settings_are_declared() -> None:
+    from envsecrets_vault import VaultKV2Provider
+
+    names = ("VAULT_AUTH_METHOD", "VAULT_AUTH_PATH", "VAULT_AUTH_ROLE", "VAULT_AUTH_JWT_FILE")
+    assert set(names) <= VaultKV2Provider.settings
+    # The JWT file points at the agent's identity: kept from the child, as VAULT_TOKEN.
+    assert VaultKV2Provider.credentials & set(names) == {"VAULT_AUTH_JWT_FILE"}

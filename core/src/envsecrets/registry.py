@@ -38,7 +38,14 @@ SHORT_NAMES = {
 #: provider's class-level ``credentials`` stays inside this list.
 FIRST_PARTY_CREDENTIALS: Mapping[str, frozenset[str]] = {
     "envsecrets-vault": frozenset(
-        {"VAULT_TOKEN", "VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID", "VAULT_CLIENT_KEY"}
+        {
+            "VAULT_TOKEN",
+            "VAULT_APP_ROLE_ID",
+            "VAULT_APP_ROLE_SECRET_ID",
+            "VAULT_CLIENT_KEY",
+            # a pointer: with it, the child would log in as the agent
+            "VAULT_AUTH_JWT_FILE",
+        }
     ),
     "envsecrets-aws": frozenset(
         {

@@ -1,11 +1,13 @@
-"""One Vault client: hvac over the session of :mod:`envsecrets_vault.session`, one token, AppRole
-logins one at a time. Errors name the request, the path and the server, never a token, a secret ID
-or a value. Imported on the first fetch only (it imports hvac and requests).
+"""One Vault client: hvac over the session of :mod:`envsecrets_vault.session`, one token, logins
+(:mod:`envsecrets_vault.logins`) one at a time. Errors name the request, the path and the server,
+never a token, a secret ID, a JWT or a value. Imported on the first fetch only (it imports hvac and
+requests).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -20,14 +22,12 @@ from envsecrets import AccessDenied, ProviderError, SecretNotFound
 from envsecrets.values import parse_json
 from envsecrets_vault import reasons
 from envsecrets_vault.config import VaultConfig
+from envsecrets_vault.logins import METHODS, read_jwt, refused
 from envsecrets_vault.paths import ApiPath, ListPath
 from envsecrets_vault.session import make_session
 
 log = logging.getLogger(__name__)
 
-#: Where AppRole logs in (the ``approle`` auth mount, as in the original agent).
-APPROLE_MOUNT = "approle"
-LOGIN = f"POST /v1/auth/{APPROLE_MOUNT}/login"
 #: Lists every mount the token can see (allowed to any token).
 MOUNTS = "/v1/sys/internal/ui/mounts"
 #: The mount serving a path, its type and options (allowed for paths the token has a capability on).
@@ -39,20 +39,20 @@ Call = Callable[[], requests.Response]
 
 
 class VaultAuthError(ProviderError):
-    """The AppRole login failed (wrong role ID or secret ID, or no token in the answer)."""
+    """The login failed (credentials refused, a JWT file unreadable, or no token in the answer)."""
 
 
 class CredentialsRejected(VaultAuthError):
-    """Vault refused the AppRole credentials: no later login can succeed with them."""
+    """Vault refused the credentials: they are not sent again (a new JWT in the file is)."""
 
 
 class VaultClient:
     """Reads and lists KV secrets of one Vault server with one token (thread-safe).
 
-    With AppRole, the first call logs in (under a lock: the calls waiting for it use its token or
-    its failure), the token is reused until its TTL nearly runs out, and a 403 causes one more
-    login and one more try (the token may have been revoked). Through ``VAULT_AGENT_ADDR`` without
-    a token, requests carry none: the agent adds its own.
+    With a login method, the first call logs in (under a lock: the calls waiting for it use its
+    token or its failure), the token is reused until its TTL nearly runs out, and a 403 causes one
+    more login and one more try (the token may have expired or been revoked). Through
+    ``VAULT_AGENT_ADDR`` without a token, requests carry none: the agent adds its own.
     """
 
     def __init__(self, config: VaultConfig) -> None:
@@ -62,6 +62,9 @@ class VaultClient:
         self._expires: float | None = None  # monotonic time to log in again
         self._login_lock = threading.Lock()
         self._failed: tuple[ProviderError, float] | None = None  # the last login's failure
+        self._login_what = f"POST /v1/auth/{config.auth_mount}/login"
+        self._jwt: str | None = None  # during a login only: hidden from Vault's error text
+        self._refused = b""  # the SHA-256 of the JWT Vault refused
         if not config.verify:
             log.warning(
                 "VAULT_SKIP_VERIFY is set: %s's TLS certificate is not verified", self._where
@@ -87,7 +90,8 @@ class VaultClient:
         self._lookup_locks: dict[str, threading.Lock] = {}  # by first segment: one per mount
 
     def __repr__(self) -> str:
-        auth = "approle" if self.config.uses_approle else "token" if self.config.token else "agent"
+        config = self.config
+        auth = config.method if config.logs_in or config.token else "agent"
         return f"<VaultClient {self._where} auth={auth}>"
 
     def read(self, api: ApiPath) -> Mapping[str, object]:
@@ -191,12 +195,13 @@ class VaultClient:
         return body
 
     def _authorised(self, call: Call) -> requests.Response:
-        """*call* with the token; after a 403 with AppRole, one more login and one more try."""
+        """*call* with the token; after a 403 with a login method, one more login and one more
+        try."""
         token = self._token_now(time.monotonic())
         try:
             return call()
         except hvac.exceptions.Forbidden:
-            if not self.config.uses_approle:
+            if not self.config.logs_in:
                 raise
         log.debug("HTTP 403 at %s: one more login", self._where)
         with self._login_lock:
@@ -207,18 +212,22 @@ class VaultClient:
     def _failure(
         self, error: hvac.exceptions.VaultError, what: str, api: ApiPath | None
     ) -> ProviderError:
-        hide = (self._token, self.config.token, self.config.role_id, self.config.secret_id)
+        config = self.config
+        hide = (self._token, config.token, config.role_id, config.secret_id, self._jwt)
         hide_ = [secret for secret in hide if secret]
-        if what == LOGIN and isinstance(error, _REJECTED):
+        login = what == self._login_what
+        if login and isinstance(error, _REJECTED):
             said = reasons.vault_errors(error.errors, hide_)
             return CredentialsRejected(
-                "AppRole login failed: wrong VAULT_APP_ROLE_ID or VAULT_APP_ROLE_SECRET_ID, "
-                f"or the secret ID expired{f' [Vault: {said}]' if said else ''}: {self._at(what)}"
+                f"{METHODS[config.method][0]} login failed: {refused(config)}"
+                f"{f' [Vault: {said}]' if said else ''}: {self._at(what)}"
             )
         own = api.path if api else ""  # the role's own words: never blanked (no oracle)
         why = reasons.answer_reason(error, hide_, own, retried=not what.startswith("POST"))
-        if what == LOGIN:
-            return VaultAuthError(f"AppRole login failed, {why}: {self._at(what)}")
+        if login:
+            return VaultAuthError(
+                f"{METHODS[config.method][0]} login failed, {why}: {self._at(what)}"
+            )
         if isinstance(error, hvac.exceptions.InvalidPath):
             return SecretNotFound(f"{_not_found_reason(error, api) or why}: {self._at(what)}")
         if isinstance(error, hvac.exceptions.Forbidden):
@@ -231,16 +240,17 @@ class VaultClient:
         return f"{what} at Vault {self._where}"
 
     def _token_now(self, started: float) -> str | None:
-        """The token to send, after an AppRole login if none is valid; a login that failed after
-        *started* fails this call too (the same credentials are not sent again for it)."""
-        if not self.config.uses_approle or self._valid():
+        """The token to send, after a login if none is valid; a login that failed after *started*
+        fails this call too (the same credentials are not sent again for it)."""
+        if not self.config.logs_in or self._valid():
             return self._token
         with self._login_lock:
             if self._valid():
                 return self._token
             if self._failed is not None:
                 error, when = self._failed
-                if isinstance(error, CredentialsRejected) or when >= started:
+                static = isinstance(error, CredentialsRejected) and not self.config.jwt_file
+                if static or when >= started:
                     raise type(error)(str(error))
             self._login()
             return self._token
@@ -250,29 +260,37 @@ class VaultClient:
         return self._token is not None and (expires is None or time.monotonic() < expires)
 
     def _login(self) -> None:
-        """AppRole login; the caller holds the login lock."""
+        """Log in with the configured method; the caller holds the login lock."""
         started, self._token = time.monotonic(), None
-        approle = self._hvac.auth.approle
+        title, call = METHODS[self.config.method]
+        what = self._login_what
+        failed, digest = self._failed, b""
         try:
-            body = self._json(LOGIN, functools.partial(
-                approle.login, role_id=self.config.role_id, secret_id=self.config.secret_id,
-                use_token=False, mount_point=APPROLE_MOUNT,
-            ), login=True)  # fmt: skip
-            auth = body.get("auth")
+            try:
+                self._jwt = read_jwt(self.config) if self.config.jwt_file else ""
+            except ValueError as error:
+                raise VaultAuthError(f"{title} login failed: {error}: {self._at(what)}") from None
+            digest = hashlib.sha256(self._jwt.encode()).digest()
+            if failed and isinstance(failed[0], CredentialsRejected) and digest == self._refused:
+                raise CredentialsRejected(str(failed[0]))  # the same JWT: not sent again
+            login = functools.partial(call, self._hvac, self.config, self._jwt)
+            auth = self._json(what, login, login=True).get("auth")
             token = auth.get("client_token") if isinstance(auth, Mapping) else None
             if not isinstance(token, str) or not token:
-                raise VaultAuthError(f"AppRole login answered without a client token: "
-                                     f"{self._at(LOGIN)}")  # fmt: skip
+                raise VaultAuthError(f"{title} login answered without a client token: "
+                                     f"{self._at(what)}")  # fmt: skip
         except ProviderError as error:
-            self._failed = (error, time.monotonic())
+            self._failed, self._refused = (error, time.monotonic()), digest
             raise
+        finally:
+            self._jwt = None  # read at every login, kept by none
         assert isinstance(auth, Mapping)
         try:
             ttl = float(auth.get("lease_duration") or 0)  # a JSONNumber: str
         except (TypeError, ValueError):
             ttl = 0.0
-        log.debug("AppRole login at %s: %s token, TTL %gs",
-                  self._where, auth.get("token_type", "unknown"), ttl)  # fmt: skip
+        log.debug("%s login at %s: %s token, TTL %gs",
+                  title, self._where, auth.get("token_type", "unknown"), ttl)  # fmt: skip
         self._hvac.token = token
         self._expires = started + ttl - min(RENEW_MARGIN, ttl / 10) if ttl > 0 else None
         self._token, self._failed = token, None

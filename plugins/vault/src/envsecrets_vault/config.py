@@ -29,6 +29,11 @@ _PEM_MARK = "-----BEGIN CERTIFICATE-----"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: The proxy variables read from the agent's environment (both cases).
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+#: ``VAULT_AUTH_METHOD`` values; every one but ``token`` logs in.
+METHODS = ("token", "approle", "jwt", "kubernetes", "cert")
+#: Where Kubernetes mounts a pod's service-account token.
+KUBERNETES_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 (a path)
+_MOUNT = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 
 class VaultConfigError(ProviderError):
@@ -72,6 +77,10 @@ class VaultConfig:
     token: str | None = attrs.field(default=None, repr=False)
     role_id: str | None = attrs.field(default=None, repr=False)
     secret_id: str | None = attrs.field(default=None, repr=False)
+    method: str = "token"  # one of METHODS
+    auth_mount: str = ""  # VAULT_AUTH_PATH, default: the method's name
+    auth_role: str | None = None  # VAULT_AUTH_ROLE
+    jwt_file: str | None = None  # VAULT_AUTH_JWT_FILE: read at every login
     namespace: str | None = None
     tls: TLSSettings = attrs.field(factory=TLSSettings)
     timeout: float = DEFAULT_TIMEOUT
@@ -81,8 +90,8 @@ class VaultConfig:
     proxy_environ: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
-    def uses_approle(self) -> bool:
-        return self.role_id is not None
+    def logs_in(self) -> bool:
+        return self.method != "token"
 
     @property
     def verify(self) -> bool:
@@ -107,37 +116,80 @@ def load_config(environ: Mapping[str, str]) -> VaultConfig:
     address = _address(agent or environ.get("VAULT_ADDR", "").strip(), variable)
     role_id = environ.get("VAULT_APP_ROLE_ID", "").strip()
     secret_id = environ.get("VAULT_APP_ROLE_SECRET_ID", "").strip()
-    if bool(role_id) != bool(secret_id):
-        given, missing = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")[:: 1 if role_id else -1]
-        raise VaultConfigError(f"{given} is set but {missing} is not: AppRole needs both")
+    method = environ.get("VAULT_AUTH_METHOD", "").strip().lower()
+    if method and method not in METHODS:
+        raise VaultConfigError(f"VAULT_AUTH_METHOD must be one of {', '.join(METHODS)}")
+    if method == "approle" or (not method and (role_id or secret_id)):
+        if bool(role_id) != bool(secret_id):
+            names = ("VAULT_APP_ROLE_ID", "VAULT_APP_ROLE_SECRET_ID")
+            given, missing = names if role_id else names[::-1]
+            raise VaultConfigError(f"{given} is set but {missing} is not: AppRole needs both")
+        if not role_id:
+            raise VaultConfigError("VAULT_AUTH_METHOD=approle needs VAULT_APP_ROLE_ID and "
+                                   "VAULT_APP_ROLE_SECRET_ID")  # fmt: skip
+        method = "approle"
     token = None
-    if not role_id:  # AppRole wins over VAULT_TOKEN, as in the original agent
-        token = _header("VAULT_TOKEN", load_token(environ.get("VAULT_TOKEN", "")))
+    if method in ("", "token"):  # AppRole wins over VAULT_TOKEN, as in the original agent
+        method, token = "token", _header("VAULT_TOKEN", load_token(environ.get("VAULT_TOKEN", "")))
         if token is None and not agent:
             raise VaultConfigError(
                 "no Vault credentials: set VAULT_TOKEN, or VAULT_APP_ROLE_ID and "
-                "VAULT_APP_ROLE_SECRET_ID (or VAULT_AGENT_ADDR for an agent that adds its token)"
+                "VAULT_APP_ROLE_SECRET_ID, or VAULT_AUTH_METHOD (jwt, kubernetes, cert), "
+                "or VAULT_AGENT_ADDR for an agent that adds its token"
             )
+    tls = TLSSettings(
+        verify=not _boolean("VAULT_SKIP_VERIFY", environ),
+        ca=load_ca(environ.get("VAULT_CACERT", "")) or load_capath(environ.get("VAULT_CAPATH", "")),
+        system_file=environ.get("SSL_CERT_FILE") or None,
+        system_dir=environ.get("SSL_CERT_DIR") or None,
+        client=load_client_cert(environ),
+    )
+    auth_role = environ.get("VAULT_AUTH_ROLE", "").strip() or None
+    jwt_file = environ.get("VAULT_AUTH_JWT_FILE", "").strip() or None
+    _check_method(method, auth_role, jwt_file, tls, address)
     namespace = environ.get("VAULT_NAMESPACE", "").strip().strip("/") or None
     return VaultConfig(
         address=address,
         token=token,
-        role_id=role_id or None,
-        secret_id=secret_id or None,
+        role_id=role_id if method == "approle" else None,
+        secret_id=secret_id if method == "approle" else None,
+        method=method,
+        auth_mount=_auth_mount(environ.get("VAULT_AUTH_PATH", ""), method),
+        auth_role=auth_role,
+        jwt_file=jwt_file or (KUBERNETES_TOKEN if method == "kubernetes" else None),
         namespace=_header("VAULT_NAMESPACE", namespace),
-        tls=TLSSettings(
-            verify=not _boolean("VAULT_SKIP_VERIFY", environ),
-            ca=load_ca(environ.get("VAULT_CACERT", ""))
-            or load_capath(environ.get("VAULT_CAPATH", "")),
-            system_file=environ.get("SSL_CERT_FILE") or None,
-            system_dir=environ.get("SSL_CERT_DIR") or None,
-            client=load_client_cert(environ),
-        ),
+        tls=tls,
         timeout=_timeout(environ.get("VAULT_HTTP_REQ_TIMEOUT", "")),
         disable_redirects=_boolean("VAULT_DISABLE_REDIRECTS", environ),
         via_agent=bool(agent),
         proxy_environ=proxy_environ(environ),
     )
+
+
+def _check_method(
+    method: str, role: str | None, jwt_file: str | None, tls: TLSSettings, address: str
+) -> None:
+    """What each login method needs beyond its name. :raise VaultConfigError: naming it."""
+    needs = f"VAULT_AUTH_METHOD={method} needs"
+    if method in ("jwt", "kubernetes") and not role:
+        raise VaultConfigError(f"{needs} VAULT_AUTH_ROLE (the Vault role to log in as)")
+    if method == "jwt" and not jwt_file:
+        raise VaultConfigError(f"{needs} VAULT_AUTH_JWT_FILE (the file holding the JWT)")
+    if method == "cert" and tls.client is None:
+        raise VaultConfigError(f"{needs} VAULT_CLIENT_CERT (and VAULT_CLIENT_KEY): the client "
+                               "certificate to log in with")  # fmt: skip
+    if method == "cert" and not (address.lower().startswith("https:") and tls.verify):
+        raise VaultConfigError(f"{needs} an https:// address whose certificate is verified (no "
+                               "VAULT_SKIP_VERIFY)")  # fmt: skip
+
+
+def _auth_mount(value: str, method: str) -> str:
+    """``VAULT_AUTH_PATH`` without slashes: the auth mount (``auth/PATH/login``)."""
+    mount = value.strip().strip("/") or method
+    if not _MOUNT.fullmatch(mount) or ".." in mount.split("/"):
+        raise VaultConfigError("VAULT_AUTH_PATH must be an auth mount path such as jwt or "
+                               "team/k8s (letters, digits, '_', '-', '.', '/')")  # fmt: skip
+    return mount
 
 
 def proxy_environ(environ: Mapping[str, str]) -> dict[str, str]:
