@@ -25,7 +25,8 @@ from envsecrets.errors import (
 )
 from envsecrets.grammar import is_reference
 from envsecrets.hooks import hookimpl
-from envsecrets.provider import Document, Provider, SharedState, provider_can_list
+from envsecrets.logs import redact_logs
+from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
 from envsecrets.resolver import Resolver, resolve_env
 from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
 
@@ -40,6 +41,7 @@ __all__ = [
     "DocumentError",
     "EnvsecretsError",
     "Failure",
+    "FetchResult",
     "KeyInfo",
     "KeyNotFound",
     "ListingNotSupported",
@@ -58,5 +60,6 @@ __all__ = [
     "hookimpl",
     "is_reference",
     "provider_can_list",
+    "redact_logs",
     "resolve_env",
 ]
