@@ -270,7 +270,8 @@ def test_redact_logs_replaces_botocore_bodies_and_keeps_the_record(
 ) -> None:
     stream = configure(2)
     envsecrets.redact_logs(sdks=["botocore"])
-    logging.getLogger("botocore.parsers").debug("Response body:\n%r", f'{{"x": "{token}"}}'.encode())
+    body = f'{{"x": "{token}"}}'.encode()
+    logging.getLogger("botocore.parsers").debug("Response body:\n%r", body)
     logging.getLogger("botocore.endpoint").debug("answer %s", f'{{"SecretString": "{token}"}}')
     printed = stream.getvalue()
     assert token not in printed
