@@ -7,7 +7,7 @@
 Providers come from plugins; see :class:`Provider` and :data:`hookimpl`.
 """
 
-from envsecrets.commands import Command
+from envsecrets.commands import Command, CommandContext, CommandExit
 from envsecrets.errors import (
     AccessDenied,
     DeadlineExceeded,
@@ -36,6 +36,8 @@ __all__ = [
     "AccessDenied",
     "CheckResult",
     "Command",
+    "CommandContext",
+    "CommandExit",
     "DeadlineExceeded",
     "Document",
     "DocumentError",
