@@ -7,7 +7,9 @@ pytester sub-session and reads the terminal output as an author would.
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,16 @@ class Candidate(LeakyProvider):
 def envsecrets_providers():
     return [Candidate]
 """
+
+
+@pytest.fixture(autouse=True)
+def botocore_level() -> Iterator[None]:
+    """The sub-sessions run in this process: the silencing variant's level
+    must not outlive its test."""
+    logger = logging.getLogger("botocore")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 def run(pytester: pytest.Pytester, *, redact: bool, silence: bool) -> pytest.RunResult:
