@@ -228,4 +228,5 @@ def why_unavailable(word: str) -> str | None:
         name, why = own[0]
         return f"the command {word!r} is unavailable: plugin {name!r} is {why}"
     listed = "; ".join(f"plugin {name!r} is {why}" for name, why in left_out)
-    return f"no command {word!r} among the plugins loaded, and some were left out: {listed}"
+    known = ", ".join(registry.commands)
+    return f"no command {word!r} (commands: {known}); plugins left out: {listed}"
