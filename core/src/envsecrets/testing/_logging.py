@@ -56,15 +56,14 @@ class LoggingChecks(SettingsChecks):
                 "credentials and values out and the records in",
                 pytrace=False,
             )
-        for sdk in named:
-            loggers = logs.SDK_LOGGERS.get(sdk, (sdk,))
-            if not any(_under(record.name, loggers) for record in records):
-                pytest.fail(
-                    f"the provider named {sdk!r} to envsecrets.redact_logs, but none of its "
-                    f"loggers ({', '.join(loggers)}) logged at DEBUG while it fetched: "
-                    "`envsecrets -vv` must still show its requests",
-                    pytrace=False,
-                )
+        loggers = [logger for sdk in named for logger in logs.SDK_LOGGERS.get(sdk, (sdk,))]
+        if named and not any(_under(record.name, loggers) for record in records):
+            pytest.fail(
+                f"the provider named {', '.join(map(repr, named))} to envsecrets.redact_logs, "
+                f"but none of their loggers ({', '.join(loggers)}) logged at DEBUG while it "
+                "fetched: `envsecrets -vv` must still show its requests",
+                pytrace=False,
+            )
 
 
 def _under(name: str, loggers: Collection[str]) -> bool:
