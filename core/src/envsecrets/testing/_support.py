@@ -322,27 +322,25 @@ def _capture_once(action: Callable[[], _T]) -> tuple[_T, list[logging.LogRecord]
     loggers = list(_loggers().values())
     saved = [(logger, logger.level, logger.disabled) for logger in loggers]
     disabled_level = logging.root.manager.disable
-    attached: list[logging.Logger] = []
-    # The root's other handlers (pytest's log capture, a CLI handler) would
-    # keep every DEBUG record, values included, and print them with a
-    # failure: the collector alone hears the action.
-    root_handlers = logging.root.handlers
-    logging.root.handlers = []
+    # Other handlers (pytest's log capture on the root, a CLI handler, an
+    # in-process server's own stream handler) would keep or print every
+    # DEBUG record, values included, and show them with a failure: the
+    # collector alone hears the action.
+    handlers = [(logger, logger.handlers) for logger in loggers]
     logging.disable(logging.NOTSET)
     try:
         for logger in loggers:
+            logger.handlers = []
             logger.disabled = False
             if logger.level != logging.NOTSET or logger is logging.root:
                 logger.setLevel(logging.DEBUG)
             # Records of a logger that does not propagate never reach root.
             if logger is logging.root or not logger.propagate:
                 logger.addHandler(collector)
-                attached.append(logger)
         return action(), collector.records
     finally:
-        for logger in attached:
-            logger.removeHandler(collector)
-        logging.root.handlers = root_handlers
+        for logger, kept in handlers:
+            logger.handlers = kept
         for logger, level, disabled in saved:
             logger.setLevel(level)
             logger.disabled = disabled
