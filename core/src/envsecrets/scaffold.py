@@ -360,7 +360,7 @@ Configuration, read from the process environment only:
 
 Replace the stand-in backend with yours in `src/envsecrets_@NAME@/__init__.py`
 (and the placeholders with the variables it reads), and seed your backend in
-`tests/test_contract.py`.
+`tests/test_contract.py`.@SDK_NOTE@
 
 ## Tests
 
@@ -371,6 +371,12 @@ Replace the stand-in backend with yours in `src/envsecrets_@NAME@/__init__.py`
 (`envsecrets.testing.ProviderContract`) against the provider; the kit is
 loaded by `pytest_plugins = ["envsecrets.testing"]` in `tests/conftest.py`.
 """
+
+
+_SDK_NOTE = """ The SDK is a stand-in,
+`src/envsecrets_@NAME@/_standin.py`: replace it with your SDK's client, and
+name your SDK's loggers in `SDK` (`"botocore"`, `"requests"`, `"httpx"`...)
+so that `envsecrets.redact_logs` keeps credentials out of its DEBUG log."""
 
 
 def write_provider(name: str, directory: Path, *, sdk: bool = False) -> Path:
@@ -399,6 +405,7 @@ def write_provider(name: str, directory: Path, *, sdk: bool = False) -> Path:
 
     class_name = f"{name.capitalize()}Provider"
     replacements = {
+        "@SDK_NOTE@": _SDK_NOTE if sdk else "",  # first: it holds @NAME@
         "@NAME@": name,
         "@CLASS@": class_name,
         "@VARIABLE@": f"ENVSECRETS_{name.upper()}_SECRETS",
