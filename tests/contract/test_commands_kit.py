@@ -54,6 +54,7 @@ ALL_TESTS = {
     "test_configure_parser_works_on_a_fresh_parser",
     "test_entry_point_names_the_plugin",
     "test_import_pulls_no_heavy_module",
+    "test_actions_accept_what_they_are_given",
 }
 
 
@@ -77,6 +78,29 @@ def test_a_correct_command_plugin_passes(pytester: pytest.Pytester) -> None:
     assert set(run.outcomes) == ALL_TESTS
     assert run.failed == set(), run.text
     assert run.outcomes["test_entry_point_names_the_plugin"] == "skipped"
+
+
+def test_a_context_command_passes(pytester: pytest.Pytester) -> None:
+    body = "def with_context(args, context):\n    return context.EXIT_OK\n"
+    commands = '[envsecrets.Command("hello", "Say hi.", configure, with_context, context=True)]'
+    run = run_contract(pytester, commands, body=body)
+    assert run.failed == set(), run.text
+
+
+@pytest.mark.parametrize(
+    ("action", "context", "said"),
+    [
+        ("def wrong(args, context):\n    return 0\n", False, "set context=True"),
+        ("def wrong(args):\n    return 0\n", True, "action(args, context)"),
+    ],
+)
+def test_an_action_of_the_wrong_shape_fails(
+    pytester: pytest.Pytester, action: str, context: bool, said: str
+) -> None:
+    commands = f'[envsecrets.Command("hello", "Say hi.", configure, wrong, context={context})]'
+    run = run_contract(pytester, commands, body=action)
+    assert run.failed == {"test_actions_accept_what_they_are_given"}, run.text
+    assert said in run.text
 
 
 @pytest.mark.parametrize("name", ["run", "ls", "new-provider"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,29 @@ def test_a_quoted_block_matches_its_source(tutorial: str, source: str, block: st
     assert block in code, f"{tutorial} quotes code that {source} no longer holds"
 
 
+# A code block preceded by <!-- runs as written --> is a complete program.
+RUNS = re.compile(r"<!-- runs as written -->\n```python\n(.*?)```", re.DOTALL)
+
+
+def programs() -> list[str]:
+    return [
+        block
+        for tutorial in TUTORIALS
+        for block in RUNS.findall((ROOT / tutorial).read_text(encoding="utf-8"))
+    ]
+
+
+def test_the_guides_hold_programs() -> None:
+    assert programs()
+
+
+@pytest.mark.parametrize("program", programs())
+def test_a_guide_program_runs_without_a_warning(program: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exec(compile(program, "<guide>", "exec"), {"__name__": "guide"})
+
+
 def test_the_contract_tables_list_every_contract_test() -> None:
     from envsecrets.testing import CommandsContract, ProviderContract
 
@@ -58,3 +82,21 @@ def test_the_contract_fixtures_are_documented() -> None:
     }
     listed = set(re.findall(r"^\| `(\w+)` \| fixture \|", text, re.MULTILINE))
     assert listed == fixtures
+
+
+def test_the_api_page_says_how_its_reference_is_built() -> None:
+    text = (ROOT / "docs/api.md").read_text(encoding="utf-8")
+    assert "`tox -e docs`" in "\n".join(text.splitlines()[:12])
+
+
+def test_the_api_page_names_objects_that_exist() -> None:
+    import importlib
+
+    text = (ROOT / "docs/api.md").read_text(encoding="utf-8")
+    for dotted in re.findall(r"^::: ([\w.]+)$", text, re.MULTILINE):
+        module, _, name = dotted.rpartition(".")
+        try:
+            found = importlib.import_module(dotted)
+        except ImportError:
+            found = getattr(importlib.import_module(module), name, None)
+        assert found is not None, dotted

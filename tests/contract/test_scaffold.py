@@ -72,7 +72,8 @@ def run_generated_tests(root: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     env.pop("PYTEST_ADDOPTS", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs"],
+        # -W error: the generated suite must not warn (pytest 9's deprecations included).
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "-W", "error"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -152,3 +153,74 @@ def test_the_output_is_lint_clean(generated: Path) -> None:
     ):
         result = subprocess.run(command, cwd=generated, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def generated_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_provider("cloudsdk", tmp_path_factory.mktemp("scaffold-sdk"), sdk=True)
+
+
+def test_the_sdk_variant_passes_its_own_contract_tests(generated_sdk: Path) -> None:
+    module = (generated_sdk / "src/envsecrets_cloudsdk/__init__.py").read_text()
+    assert "envsecrets.redact_logs(self, sdks=SDK)" in module
+    assert "def close(self)" in module
+    assert (generated_sdk / "src/envsecrets_cloudsdk/_standin.py").is_file()
+    result = run_generated_tests(generated_sdk)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{contract_test_count() - 3} passed, 3 skipped" in result.stdout, result.stdout
+
+
+def test_the_sdk_variant_leaks_its_token_without_the_redaction(tmp_path: Path) -> None:
+    # The control: the stand-in SDK logs the token, as HTTP clients do.
+    root = write_provider("cloudleak", tmp_path, sdk=True)
+    module = root / "src/envsecrets_cloudleak/__init__.py"
+    text = module.read_text()
+    module.write_text(text.replace("envsecrets.redact_logs(self, sdks=SDK)", "pass"))
+    result = run_generated_tests(root)
+    assert result.returncode == 1
+    assert "the value of credential CLOUDLEAK_TOKEN is in: log records of envsecrets_cloudleak" in (
+        result.stdout
+    )
+    assert "contract-credential-" not in result.stdout
+
+
+def test_the_sdk_variant_builds_its_client_on_first_fetch(
+    generated_sdk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(generated_sdk / "src"))
+    import envsecrets_cloudsdk as module  # type: ignore[import-not-found]
+
+    provider = module.CloudsdkProvider({"ENVSECRETS_CLOUDSDK_SECRETS": '{"a": "tok-a1b2c3"}'})
+    assert provider._client is None
+    assert provider.fetch("a") == "tok-a1b2c3"
+    assert provider._client is not None
+    provider.close()
+    provider.close()
+    assert provider._client is None
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
+def test_the_sdk_variant_is_lint_clean(generated_sdk: Path) -> None:
+    for command in (
+        ["ruff", "check", "--isolated", "."],
+        ["ruff", "format", "--isolated", "--check", "."],
+    ):
+        result = subprocess.run(
+            command, cwd=generated_sdk, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_cli_says_what_to_do_next_with_the_test_extra(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "envsecrets", "new-provider", "nexty", "--sdk", "-d", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    where = tmp_path / "envsecrets-nexty"
+    assert result.stdout == (
+        f"wrote {where}\nnext: pip install -e '{where}[test]' && pytest {where}/tests\n"
+    )
+    assert (where / "src/envsecrets_nexty/_standin.py").is_file()

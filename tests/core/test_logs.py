@@ -10,33 +10,12 @@ import logging
 import re
 import uuid
 import warnings
-from collections.abc import Callable, Iterator
 
 import pytest
 
+import envsecrets
 from envsecrets import logs
-
-Configure = Callable[[int], io.StringIO]
-
-
-@pytest.fixture
-def configure() -> Iterator[Configure]:
-    """``logs.configure(verbosity)`` printing to a buffer; the root logger
-    and the warnings hook restored after."""
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-
-    def install(verbosity: int) -> io.StringIO:
-        stream = io.StringIO()
-        logs.configure(verbosity, stream=stream)
-        return stream
-
-    yield install
-    for handler in root.handlers:
-        if handler not in handlers:
-            root.removeHandler(handler)
-    root.setLevel(level)
-    logging.captureWarnings(False)
+from tests.core.conftest import Configure
 
 
 @pytest.fixture
@@ -215,3 +194,78 @@ def test_a_library_user_attaches_the_filter_to_their_handler(token: str) -> None
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue() == f"before registration: visible\ntoken {logs.REDACTED}\n"
+
+
+# -- redact_logs: the public helper for providers built on an SDK -----------------
+
+
+class _SDKProvider:
+    """Stands for a provider: redact_logs reads its environ and credentials."""
+
+    credentials = frozenset({"SDK_TOKEN", "SDK_KEY*"})
+
+    def __init__(self, environ: dict[str, str]) -> None:
+        self.environ = environ
+
+
+@pytest.mark.parametrize("sdk_name", ["botocore", "requests", "httpx", "urllib3"])
+def test_redact_logs_cleans_credential_headers_of_the_sdk_and_its_children(
+    configure: Configure, token: str, sdk_name: str
+) -> None:
+    stream = configure(2)
+    envsecrets.redact_logs(sdks=[sdk_name])
+    transport = logs.SDK_LOGGERS[sdk_name][-1]
+    child = logging.getLogger(f"{transport}.child{uuid.uuid4().hex[:6]}")  # made after the call
+    child.debug("headers: {'Authorization': b'Bearer %s'}", token)
+    child.debug("x-vault-token: %s", token)
+    child.debug("(b'X-Amz-Security-Token', b'%s')", token)
+    child.debug("Starting new HTTPS connection (1): example.test:443")
+    printed = stream.getvalue()
+    assert token not in printed
+    assert printed.count(logs.REDACTED) == 3
+    assert "Starting new HTTPS connection" in printed  # the record stays
+
+
+def test_redact_logs_takes_the_provider_credentials_from_its_environ(
+    configure: Configure, token: str
+) -> None:
+    stream = configure(2)
+    key, login, address = (f"{what}-{uuid.uuid4().hex}" for what in ("key", "login", "addr"))
+    provider = _SDKProvider({"SDK_TOKEN": token, "SDK_KEY_ID": key, "SDK_ADDR": address})
+    envsecrets.redact_logs(provider, values=[login, None])  # type: ignore[arg-type]
+    log = logging.getLogger(sdk())
+    log.warning("token %s", token)
+    log.warning("key %s, login %s", key, login)
+    log.warning("address %s", address)  # a setting, not a credential
+    printed = stream.getvalue()
+    assert f"token {logs.REDACTED}" in printed
+    assert f"key {logs.REDACTED}, login {logs.REDACTED}" in printed
+    assert f"address {address}" in printed
+
+
+def test_redact_logs_replaces_botocore_bodies_and_keeps_the_record(
+    configure: Configure, token: str
+) -> None:
+    stream = configure(2)
+    envsecrets.redact_logs(sdks=["botocore"])
+    body = f'{{"x": "{token}"}}'.encode()
+    logging.getLogger("botocore.parsers").debug("Response body:\n%r", body)
+    logging.getLogger("botocore.endpoint").debug("answer %s", f'{{"SecretString": "{token}"}}')
+    printed = stream.getvalue()
+    assert token not in printed
+    assert f"Response body:\n{logs.REDACTED_BODY}" in printed
+    assert f"answer {logs.REDACTED_BODY}" in printed
+
+
+def test_redact_logs_counts_the_sdks_it_was_given() -> None:
+    name = sdk()
+    before = logs.sdk_calls().get(name, 0)
+    envsecrets.redact_logs(sdks=[name])
+    envsecrets.redact_logs(sdks=name)  # one name alone
+    assert logs.sdk_calls()[name] == before + 2
+
+
+@pytest.mark.parametrize("bad", ["", ".x", 3])
+def test_redact_logs_refuses_what_is_no_logger_name(bad: object) -> None:
+    with pytest.raises(ValueError, match="logger name"):
+        envsecrets.redact_logs(sdks=[bad])  # type: ignore[list-item]

@@ -7,7 +7,7 @@
 Providers come from plugins; see :class:`Provider` and :data:`hookimpl`.
 """
 
-from envsecrets.commands import Command
+from envsecrets.commands import Command, CommandContext, CommandExit
 from envsecrets.errors import (
     AccessDenied,
     DeadlineExceeded,
@@ -25,7 +25,8 @@ from envsecrets.errors import (
 )
 from envsecrets.grammar import is_reference
 from envsecrets.hooks import hookimpl
-from envsecrets.provider import Document, Provider, SharedState, provider_can_list
+from envsecrets.logs import redact_logs
+from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
 from envsecrets.resolver import Resolver, resolve_env
 from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
 
@@ -35,11 +36,14 @@ __all__ = [
     "AccessDenied",
     "CheckResult",
     "Command",
+    "CommandContext",
+    "CommandExit",
     "DeadlineExceeded",
     "Document",
     "DocumentError",
     "EnvsecretsError",
     "Failure",
+    "FetchResult",
     "KeyInfo",
     "KeyNotFound",
     "ListingNotSupported",
@@ -58,5 +62,6 @@ __all__ = [
     "hookimpl",
     "is_reference",
     "provider_can_list",
+    "redact_logs",
     "resolve_env",
 ]

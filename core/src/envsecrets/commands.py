@@ -1,13 +1,37 @@
-"""The records of ``envsecrets`` subcommands: the core's and the plugins'."""
+"""The records of ``envsecrets`` subcommands (the core's and the plugins'),
+and the context a plugin command runs with."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
-from envsecrets.errors import PluginError
+from envsecrets.errors import (
+    EnvsecretsError,
+    ListingNotSupported,
+    PluginError,
+    ProviderNotInstalled,
+    ReferenceSyntaxError,
+    ResolutionError,
+)
+
+if TYPE_CHECKING:
+    from envsecrets.resolver import Resolver
+
+log = logging.getLogger(__name__)
+
+#: Success.
+EXIT_OK = 0
+#: A reference, a fetch or a listing failed.
+EXIT_FAILURE = 1
+#: A usage error: bad arguments, a refused ``ENVSECRETS_PLUGINS``, a prefix no
+#: provider serves, a provider that cannot list.
+EXIT_USAGE = 2
 
 #: The plugin name of the core's own commands (:mod:`envsecrets.cli.builtin`).
 BUILTIN_PLUGIN = "envsecrets.cli.builtin"
@@ -25,14 +49,20 @@ class Command:
     :param configure_parser: adds the command's arguments to its
         :class:`argparse.ArgumentParser` (its description included).
     :param action: runs the command with the parsed arguments and returns
-        the exit code.
+        the exit code; with *context*, it is called as ``action(args,
+        context)`` with a :class:`CommandContext`.
+    :param context: give *action* the context built-in commands use: a
+        configured resolver, the standard error printing, exit codes
+        (keyword only).
     :raise PluginError: when the name or the callables are unusable.
     """
 
     name: str
     summary: str
     configure_parser: Callable[[argparse.ArgumentParser], None]
-    action: Callable[[argparse.Namespace], int]
+    action: Callable[..., int]
+    #: Whether *action* takes a :class:`CommandContext` as second argument.
+    context: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and _COMMAND_NAME.fullmatch(self.name)):
@@ -63,3 +93,140 @@ class CommandInfo:
         if self.builtin:
             return "envsecrets"
         return self.distribution or f"plugin {self.plugin}"
+
+
+class CommandExit(Exception):
+    """Ends a command with *code* once its message is printed (or none)."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message or f"exit {code}")
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class CommandContext:
+    """What a plugin command gets from envsecrets, as the built-in commands
+    use it (``Command(..., context=True)``, then ``action(args, context)``).
+
+    Inside the action, envsecrets' errors need no handling: a
+    :class:`~envsecrets.ResolutionError` or a
+    :class:`~envsecrets.ProviderError` raised out of it is printed as
+    ``envsecrets: error: ...`` and ends the command with :data:`EXIT_FAILURE`;
+    an unknown prefix, a provider that cannot list or a bad reference
+    (:class:`~envsecrets.ProviderNotInstalled`,
+    :class:`~envsecrets.ListingNotSupported`,
+    :class:`~envsecrets.ReferenceSyntaxError`) with :data:`EXIT_USAGE`.
+
+    :param environ: the process environment: the providers' settings.
+    :param verbosity: the count of ``-v``.
+    """
+
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    verbosity: int = 0
+    EXIT_OK: ClassVar[int] = EXIT_OK
+    EXIT_FAILURE: ClassVar[int] = EXIT_FAILURE
+    EXIT_USAGE: ClassVar[int] = EXIT_USAGE
+
+    def resolver(self, *, timeout: float | None = None) -> Resolver:
+        """A :class:`~envsecrets.Resolver` configured as ``envsecrets get``'s:
+        settings from the process environment only (never an env file),
+        ``ENVSECRETS_PLUGINS`` and ``ENVSECRETS_DISABLE_PLUGINS`` honoured.
+        Use it in a ``with`` block.
+
+        :param timeout: the deadline of each resolution (default: the core's).
+        :raise CommandExit: when ``ENVSECRETS_PLUGINS`` names what is not
+            installed (printed; the command ends with :data:`EXIT_USAGE`).
+        """
+        from envsecrets.resolver import DEFAULT_TIMEOUT, Resolver
+
+        resolver = Resolver(self.environ, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
+        refused = resolver.registry.allowlist_error
+        if refused:
+            resolver.close()
+            raise CommandExit(EXIT_USAGE, refused)
+        return resolver
+
+    def error(self, message: str) -> None:
+        """Print *message* as ``envsecrets: error: ...`` to stderr, each line
+        escaped for the terminal (names from outside cannot send escapes)."""
+        from envsecrets.cli.exits import error
+
+        error(message)
+
+    def fail(self, message: str, code: int = EXIT_USAGE) -> CommandExit:
+        """The exception that prints *message* and ends the command with
+        *code*: ``raise context.fail("no such parameter")``."""
+        return CommandExit(code, message)
+
+
+def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
+    """Run a plugin's command: its action with a context when it asks for
+    one; envsecrets' errors printed with their exit codes; any other
+    exception (a bug) reported by its type, its traceback at ``-vv``."""
+    from envsecrets.cli.exits import error
+
+    command = info.command
+    try:
+        if command.context:
+            context = CommandContext(verbosity=getattr(args, "verbose", 0))
+            code = command.action(args, context)
+        else:
+            code = command.action(args)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except CommandExit as done:
+        if done.message:
+            error(done.message)
+        return done.code
+    except ResolutionError as failure:
+        error(str(failure))
+        return EXIT_FAILURE
+    except (ProviderNotInstalled, ListingNotSupported, ReferenceSyntaxError) as problem:
+        error(str(problem))
+        return EXIT_USAGE
+    except EnvsecretsError as problem:
+        error(str(problem))
+        return EXIT_FAILURE
+    except Exception as problem:  # a plugin's bug: which, and where at -vv
+        log.debug("the %s command (%s) failed", command.name, info.origin, exc_info=True)
+        error(f"the {command.name} command failed ({type(problem).__name__}: {problem})")
+        return EXIT_FAILURE
+    return int(code or 0)
+
+
+def why_unavailable(word: str) -> str | None:
+    """Why ``envsecrets WORD`` names no command when a plugin was left out
+    (disabled, not allowed, broken, or a refused allowlist); ``None`` when
+    every installed plugin loaded (then the word is just unknown). The
+    plugins left out are never imported to find out whose the word is."""
+    from envsecrets.cli import builtin
+    from envsecrets.plugins import load_registry
+    from envsecrets.registry import ALLOW_VARIABLE, DISABLE_VARIABLE
+
+    try:
+        registry = load_registry(plugins=[builtin], commands=True)
+    except Exception:  # the parser's own message then
+        return None
+    if registry.allowlist_error:
+        return f"no command {word!r}: {registry.allowlist_error}"
+    left_out = [(name, f"disabled by {DISABLE_VARIABLE}") for name in sorted(registry.disabled)]
+    left_out += [
+        (name, f"not in {ALLOW_VARIABLE}" + (f" ({dist})" if dist else ""))
+        for name, dist in sorted(registry.not_allowed.items())
+    ]
+    left_out += [(failure.plugin, "failed to load") for failure in registry.failures]
+    if not left_out:
+        return None
+    stem = word.partition("-")[0]
+    own = [
+        (name, why)
+        for name, why in left_out
+        if stem in (name, name.removeprefix("envsecrets-"), name.removeprefix("envsecrets_"))
+    ]
+    if own:
+        name, why = own[0]
+        return f"the command {word!r} is unavailable: plugin {name!r} is {why}"
+    listed = "; ".join(f"plugin {name!r} is {why}" for name, why in left_out)
+    known = ", ".join(registry.commands)
+    return f"no command {word!r} (commands: {known}); plugins left out: {listed}"

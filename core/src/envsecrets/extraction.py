@@ -3,12 +3,17 @@ to be text that an environment variable can hold."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import traceback
 from collections.abc import Mapping
 
 from envsecrets import values
 from envsecrets.errors import DocumentError, EnvsecretsError, ProviderError
 from envsecrets.provider import FetchResult
 from envsecrets.results import Reference, SecretId
+
+log = logging.getLogger(__name__)
 
 
 def extract_all(
@@ -33,7 +38,27 @@ def as_error(error: BaseException, prefix: str) -> EnvsecretsError:
         return error
     # A foreign exception's text may quote anything, a secret included:
     # keep its type only.
+    _log_traceback(error, prefix)
     return ProviderError(f"the _{prefix} provider failed ({type(error).__name__})")
+
+
+def _log_traceback(error: BaseException, prefix: str) -> None:
+    """Log where a provider's bug was raised, at DEBUG (``-vv``), once per
+    error: its frames (source lines, never runtime values) and its type,
+    without its message (a ``KeyError`` quotes its key, maybe a value)."""
+    if not log.isEnabledFor(logging.DEBUG) or getattr(error, "_envsecrets_logged", False):
+        return
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.debug(
+        "the _%s provider failed (%s); its message is withheld, it may quote a value:\n"
+        "Traceback (most recent call last):\n%s%s",
+        prefix,
+        type(error).__name__,
+        frames,
+        type(error).__name__,
+    )
+    with contextlib.suppress(AttributeError):  # an exception without a __dict__
+        error._envsecrets_logged = True  # type: ignore[attr-defined]
 
 
 def _value(

@@ -66,6 +66,10 @@ class ProviderSpec:
 
         .. versionadded:: 0.2
 
+        A command made with ``context=True`` is called as ``action(args,
+        context)``: an :class:`envsecrets.CommandContext` gives it a
+        configured resolver, envsecrets' error printing and exit codes.
+
         :return: :class:`envsecrets.Command` records.
 
         Example plugin module (``hello = "envsecrets_hello"`` in the

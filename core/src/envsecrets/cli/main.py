@@ -44,7 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     logs.configure(0)  # a plugin's warning while the commands are gathered: prefixed too
-    commands = command_table(command_word(argv))
+    word = command_word(argv)
+    commands = command_table(word)
+    if word is not None and word not in commands:
+        from envsecrets.commands import why_unavailable
+
+        reason = why_unavailable(word)  # a disabled plugin's command: say so
+        if reason:
+            error(reason)
+            return EXIT_USAGE
     parser = build_parser(commands)
     args = parser.parse_args(argv)
     logs.configure(getattr(args, "verbose", 0))
@@ -121,14 +129,9 @@ def command_table(word: str | None) -> dict[str, CommandInfo]:
 def _dispatch(info: CommandInfo, args: argparse.Namespace) -> int:
     if info.builtin:
         return info.command.action(args)
-    try:
-        code = info.command.action(args)
-    except (KeyboardInterrupt, BrokenPipeError):
-        raise
-    except Exception as problem:  # a plugin's bug: say which, without a traceback
-        error(f"the {args.command} command failed ({type(problem).__name__}: {problem})")
-        return EXIT_FAILURE
-    return int(code or 0)
+    from envsecrets.commands import run_command
+
+    return run_command(info, args)  # with its context, envsecrets' errors and exit codes
 
 
 def _add_top_level_options(parser: argparse.ArgumentParser) -> None:

@@ -40,13 +40,13 @@ from typing import ClassVar
 from envsecrets.testing._commands import CommandsContract
 from envsecrets.testing._fetching import FetchChecks
 from envsecrets.testing._listing import ListingChecks
-from envsecrets.testing._settings import SettingsChecks
+from envsecrets.testing._logging import LoggingChecks
 from envsecrets.testing._support import HEAVY_MODULES
 
 __all__ = ["HEAVY_MODULES", "CommandsContract", "ProviderContract"]
 
 
-class ProviderContract(FetchChecks, SettingsChecks, ListingChecks):
+class ProviderContract(FetchChecks, LoggingChecks, ListingChecks):
     """Tests every provider must pass; subclass it in your test suite.
 
     Set :attr:`provider_class` and define the fixtures:
@@ -71,7 +71,7 @@ class ProviderContract(FetchChecks, SettingsChecks, ListingChecks):
 
     Class attributes tune the checks: :attr:`whole_document_references`,
     :attr:`exact_numbers`, :attr:`heavy_modules`, :attr:`threads`,
-    :attr:`fetches_per_thread`, :attr:`provider_plugin`. Override
+    :attr:`fetches_per_thread`, :attr:`provider_plugin`, :attr:`quiet_loggers`. Override
     :meth:`reference` when a provider writes references differently.
     """
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -10,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 
 from envsecrets.cli import BUILTIN_COMMANDS
-from envsecrets.commands import Command
+from envsecrets.commands import Command, CommandContext
 from envsecrets.plugins import load_registry
 from envsecrets.testing._support import HEAVY_MODULES, assert_entry_point, heavy_imports
 
@@ -94,6 +95,22 @@ class CommandsContract:
                     assert isinstance(parsed, argparse.Namespace)
         unknown = sorted(set(self.command_arguments) - {c.name for c in self.commands()})
         assert not unknown, f"command_arguments names unknown commands: {', '.join(unknown)}"
+
+    def test_actions_accept_what_they_are_given(self) -> None:
+        for command in self.commands():
+            given = (
+                (argparse.Namespace(), CommandContext())
+                if command.context
+                else (argparse.Namespace(),)
+            )
+            try:
+                inspect.signature(command.action).bind(*given)
+            except TypeError:
+                form = "action(args, context)" if command.context else "action(args)"
+                hint = "" if command.context else " (set context=True to get a CommandContext)"
+                pytest.fail(f"{command.name}: the core calls {form}{hint}", pytrace=False)
+            except ValueError:  # no signature to read (a builtin): trust it
+                continue
 
     def test_entry_point_names_the_plugin(self) -> None:
         module = self._module()

@@ -21,8 +21,8 @@ from envsecrets.testing._support import (
     assert_entry_point,
     capture_logs,
     error_texts,
+    fail_on_leaks,
     failure_texts,
-    find_leak,
     heavy_imports,
     object_of,
     raised_by,
@@ -241,10 +241,7 @@ class FetchChecks(ContractBase):
         texts.append(("repr(provider)", repr(contract_provider)))
         texts.append(("repr(resolver)", repr(contract_resolver)))
         texts.extend(record_texts(records))
-        leak = find_leak(texts, secrets)
-        if leak is not None:
-            # Name the secret, never quote it: this message is printed.
-            pytest.fail(f"{leak[0]} holds {leak[1]}", pytrace=False)
+        fail_on_leaks(texts, secrets, records)
 
     def test_errors_never_depend_on_fetched_values(
         self,

@@ -15,7 +15,7 @@ from envsecrets.testing._base import ContractBase
 from envsecrets.testing._support import (
     capture_logs,
     error_texts,
-    find_leak,
+    fail_on_leaks,
     object_of,
     raised_by,
     record_texts,
@@ -118,10 +118,7 @@ class ListingChecks(ContractBase):
         )
         texts = [*outputs, *record_texts(records)]
         texts.extend((what, text) for what, error in errors for text in error_texts(error))
-        leak = find_leak(texts, secrets)
-        if leak is not None:
-            # Name the secret, never quote it: this message is printed.
-            pytest.fail(f"{leak[0]} holds {leak[1]}", pytrace=False)
+        fail_on_leaks(texts, secrets, records)
 
     def _skip_unless_listing(self) -> None:
         if not provider_can_list(self.provider_class):

@@ -19,7 +19,7 @@ from envsecrets.testing._support import (
     Text,
     capture_logs,
     error_texts,
-    find_leak,
+    fail_on_leaks,
     raised_by,
     record_texts,
 )
@@ -150,10 +150,7 @@ class SettingsChecks(ContractBase):
 
         texts, records = capture_logs(provoke)
         texts.extend(record_texts(records))
-        leak = find_leak(texts, needles)
-        if leak is not None:
-            # Name the variable, never quote its value: this message is printed.
-            pytest.fail(f"{leak[0]} holds {leak[1]}", pytrace=False)
+        fail_on_leaks(texts, needles, records)
 
     def _credential_paths(
         self,

@@ -45,3 +45,29 @@ class TestFileProvider(ProviderContract):
             "token": "tok-4f9a2c71e0",
             "password.txt": "hunter2-9b7e",
         }
+
+
+class TestFileProviderSeededOnce(ProviderContract):
+    """The same contract with the secrets seeded once for the whole class, as
+    a suite does against a slow server."""
+
+    provider_class = FileProvider
+
+    # A class-scoped fixture is a classmethod (pytest 9 deprecates instance
+    # methods for it): it runs once, before any test instance exists.
+    @pytest.fixture(scope="class")
+    @classmethod
+    def seeded_directory(cls, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        directory = tmp_path_factory.mktemp("secrets")
+        (directory / "db.json").write_text(DB_JSON)
+        (directory / "token").write_text("tok-4f9a2c71e0")
+        return directory
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def contract_secrets(cls, seeded_directory: Path) -> Mapping[str, str]:
+        return {"db.json": DB_JSON, "token": "tok-4f9a2c71e0"}
+
+    @pytest.fixture
+    def contract_environ(self, seeded_directory: Path) -> Mapping[str, str]:
+        return {"ENVSECRETS_FILE_DIR": str(seeded_directory)}

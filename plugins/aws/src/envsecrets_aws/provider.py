@@ -25,7 +25,6 @@ import envsecrets
 from envsecrets import DocumentError, ProviderError
 from envsecrets.provider import FetchResult
 from envsecrets_aws import errors, redact
-from envsecrets_aws.redact import quiet_bodies
 from envsecrets_aws.reference import SecretRef, parse_name, split_reference
 from envsecrets_aws.settings import CREDENTIALS, SETTINGS, AWSConfigurationError, Settings
 
@@ -163,8 +162,7 @@ class AWSProvider(envsecrets.Provider):
 
         try:
             # Descriptions and tags come along: their bodies are not logged.
-            with quiet_bodies():
-                return client.list_secrets(**request)
+            return client.list_secrets(**request)
         except ClientError as error:
             raise errors.listing_error(error, subject) from None
         except BotoCoreError as error:
@@ -213,8 +211,7 @@ class AWSProvider(envsecrets.Provider):
 
         ids = list(dict.fromkeys(ref.secret_id for ref in secrets.values()))
         try:
-            with quiet_bodies():
-                response = client.batch_get_secret_value(SecretIdList=ids)
+            response = client.batch_get_secret_value(SecretIdList=ids)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code")
             if code == "AccessDeniedException":
@@ -270,8 +267,7 @@ class AWSProvider(envsecrets.Provider):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            with quiet_bodies():
-                response = client.get_secret_value(**secret.request())
+            response = client.get_secret_value(**secret.request())
         except ClientError as error:
             return errors.client_error(error, secret)
         except BotoCoreError as error:

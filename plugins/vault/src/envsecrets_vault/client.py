@@ -18,7 +18,7 @@ from typing import Any
 import hvac  # its adapters and exceptions modules come with it
 import requests
 
-from envsecrets import AccessDenied, ProviderError, SecretNotFound
+from envsecrets import AccessDenied, ProviderError, SecretNotFound, redact_logs
 from envsecrets.values import parse_json
 from envsecrets_vault import reasons
 from envsecrets_vault.config import VaultConfig
@@ -75,6 +75,8 @@ class VaultClient:
             unreadable = config.tls.client is not None and config.tls.ca is None
             why = reasons.CLIENT_CERT_UNREADABLE if unreadable else reasons.CA_UNREADABLE
             raise ProviderError(f"{why}: Vault {self._where}") from None
+        # The token, the secret ID and X-Vault-Token headers: out of every log line (-vv too).
+        redact_logs(sdks=["requests", "hvac"], values=(config.token, config.secret_id))
         self._hvac = hvac.Client(
             url=config.address,
             token=self._token or "",  # never VAULT_TOKEN or ~/.vault-token of os.environ

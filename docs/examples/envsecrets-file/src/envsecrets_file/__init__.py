@@ -4,21 +4,24 @@
 ``ENVSECRETS_FILE_DIR`` (a literal secret); ``_file:NAME:KEY`` reads the file
 as a JSON object and returns KEY. Docker and Kubernetes mount secrets this
 way (``/run/secrets``). ``envsecrets ls _file:PREFIX`` lists the files whose
-names start with PREFIX.
+names start with PREFIX, and ``envsecrets file-audit [PREFIX]`` those that
+group or others may read.
 
 An example of a third-party provider: it needs no server and no SDK.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import envsecrets
 
-__all__ = ["DIRECTORY_VARIABLE", "FileProvider", "envsecrets_providers"]
+__all__ = ["DIRECTORY_VARIABLE", "FileProvider", "envsecrets_commands", "envsecrets_providers"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,11 @@ class FileProvider(envsecrets.Provider):
                 if name.startswith(prefix) and self._lists(root, path):
                     yield name
 
+    def readable_by_others(self, name: str) -> bool:
+        """Whether group or others may read the file NAME (links followed)."""
+        mode = self._path_of(name).stat().st_mode
+        return bool(stat.S_IMODE(mode) & (stat.S_IRGRP | stat.S_IROTH))
+
     @staticmethod
     def _lists(root: Path, path: Path) -> bool:
         """Whether a listed entry is a readable secret: a file inside root."""
@@ -136,3 +144,47 @@ class FileProvider(envsecrets.Provider):
 def envsecrets_providers() -> Sequence[type[envsecrets.Provider]]:
     """Register the ``_file`` provider."""
     return [FileProvider]
+
+
+# -- a command: envsecrets file-audit ---------------------------------------------
+
+
+def configure_audit(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``envsecrets file-audit``."""
+    parser.description = (
+        f"List the secret files under ${DIRECTORY_VARIABLE} (whose names start with "
+        "NAME_PREFIX) that group or others may read; exit 1 if there is any."
+    )
+    parser.add_argument("prefix", nargs="?", default="", metavar="NAME_PREFIX")
+
+
+def audit(args: argparse.Namespace, context: envsecrets.CommandContext) -> int:
+    """Print each secret file readable beyond its owner, never its content."""
+    # The resolver `envsecrets ls` uses: settings from the process
+    # environment, ENVSECRETS_PLUGINS honoured. Its errors (the directory
+    # unset, a name leaving it) are printed by envsecrets with their exit codes.
+    with context.resolver() as resolver:
+        provider = resolver.provider(FileProvider.prefix)
+        assert isinstance(provider, FileProvider)
+        names = resolver.list_names(FileProvider.prefix, args.prefix).names
+        exposed = [name for name in names if provider.readable_by_others(name)]
+    for name in exposed:
+        print(name)
+    if exposed:
+        context.error(f"{len(exposed)} secret file(s) readable by group or others: chmod 600")
+        return context.EXIT_FAILURE
+    return context.EXIT_OK
+
+
+@envsecrets.hookimpl
+def envsecrets_commands() -> Sequence[envsecrets.Command]:
+    """Add ``envsecrets file-audit``."""
+    return [
+        envsecrets.Command(
+            "file-audit",
+            "list secret files that group or others may read",
+            configure_audit,
+            audit,
+            context=True,
+        )
+    ]
