@@ -39,7 +39,8 @@ from envsecrets_editor import __version__
 from envsecrets_editor.fields import KEEP, MANUAL, Catalog, Row, check_rows
 from envsecrets_editor.forms import row_id, row_label, rows_from_file, rows_from_form, validate
 from envsecrets_editor.resources import RESOURCE_TYPES, ResourceType, guess_type
-from envsecrets_editor.rolefile import RoleDirectory, RoleError, RoleFile, masked, rewrite, version
+from envsecrets_editor.roledir import ChangedOnDisk, RoleDirectory
+from envsecrets_editor.rolefile import RoleError, RoleFile, masked, rewrite, version
 from envsecrets_editor.security import Guard
 
 _HERE = Path(__file__).parent
@@ -76,8 +77,10 @@ class Editor:
 class Pages:
     """The request handlers."""
 
-    def __init__(self, editor: Editor) -> None:
+    def __init__(self, editor: Editor, base: str = "") -> None:
         self.editor = editor
+        #: The app's path prefix (``/<secret>``): every link starts with it.
+        self.base = base
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"),
             autoescape=True,
@@ -90,6 +93,7 @@ class Pages:
         context.setdefault("csrf", self.editor.csrf)
         context.setdefault("version_text", __version__)
         context.setdefault("folder", str(self.editor.roles.root))
+        context.setdefault("base", self.base)
         html = self.templates.get_template(name).render(
             row_id=row_id, row_label=row_label, MANUAL=MANUAL, KEEP=KEEP, **context
         )
@@ -139,9 +143,16 @@ class Pages:
 
     async def form(self, request: Request) -> list[tuple[str, str]] | Response:
         """The posted form's fields, or the refusal when the CSRF token is wrong."""
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return PlainTextResponse("Request too large.", status_code=413)
+        # The guard refused a long Content-Length; a streamed body is cut
+        # off here as soon as it passes the cap, never held whole.
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                return PlainTextResponse("Request too large.", status_code=413)
+            chunks.append(chunk)
+        body = b"".join(chunks)
         pairs = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         sent = request.headers.get("x-csrf-token") or dict(pairs).get("csrf", "")
         if not hmac.compare_digest(sent.encode(), self.editor.csrf.encode()):
@@ -173,7 +184,9 @@ class Pages:
             return self.index_page(400, f"unknown resource type {kind[:40]!r}", name)
         if role.exists:
             return self.index_page(409, f"the role {name!r} exists already: open it below", name)
-        return RedirectResponse(f"/roles/{quote(name)}?type={quote(kind)}", status_code=303)
+        return RedirectResponse(
+            f"{self.base}/roles/{quote(name)}?type={quote(kind)}", status_code=303
+        )
 
     async def show_role(self, request: Request) -> Response:
         role = await run_in_threadpool(self.load, request.path_params["name"])
@@ -227,29 +240,44 @@ class Pages:
             problem = "Nothing was saved: fix the fields marked in red first."
             return self.role_page(role, resource, rows, status=422, problem=problem, **show)
         with self.editor.save_lock:
-            current = self.editor.roles.read(role.name)
-            if not hmac.compare_digest(version(current.text, self.editor.key), form_version):
+            try:
+                current = self.editor.roles.read(role.name)
+                if not self.same_version(current.text, form_version):
+                    raise ChangedOnDisk(role.path.name)
+                text = rewrite(
+                    current.text, self.changes(current, rows), resource_type=resource.name
+                )
+                self.editor.roles.write(
+                    current, text, lambda now: self.same_version(now, form_version)
+                )
+            except ChangedOnDisk:
                 problem = (
                     f"{role.path.name} changed on disk since this page was loaded, so nothing "
                     "was saved (your inputs are still below). Reload the page to see the "
                     "other change, then apply yours again."
                 )
                 return self.role_page(role, resource, rows, status=409, problem=problem, **show)
-            on_disk = current.variables
-            changes: dict[str, str | None] = {}
-            for row in rows:
-                if row.source == KEEP:
-                    continue  # written back unchanged: its line is not touched
-                if row.remove:
-                    changes[row.variable] = None
-                elif on_disk.get(row.variable) != row.text():
-                    changes[row.variable] = row.text()
-            text = rewrite(current.text, changes, resource_type=resource.name)
-            try:
-                self.editor.roles.write(current, text)
-            except (envsecrets.EnvsecretsError, RoleError) as error:
+            except RoleError as error:
                 return self.role_page(role, resource, rows, status=500, problem=str(error), **show)
-        return RedirectResponse(f"/roles/{quote(role.name)}?saved=1", status_code=303)
+        return RedirectResponse(f"{self.base}/roles/{quote(role.name)}?saved=1", status_code=303)
+
+    def same_version(self, text: str | None, form_version: str) -> bool:
+        return hmac.compare_digest(version(text, self.editor.key), form_version)
+
+    @staticmethod
+    def changes(current: RoleFile, rows: list[Row]) -> dict[str, str | None]:
+        """The variables Save rewrites (``None``: removed); a "keep" row's
+        line and unchanged values are not touched."""
+        on_disk = current.variables
+        found: dict[str, str | None] = {}
+        for row in rows:
+            if row.source == KEEP:
+                continue
+            if row.remove:
+                found[row.variable] = None
+            elif on_disk.get(row.variable) != row.text():
+                found[row.variable] = row.text()
+        return found
 
     # -- the script's API ----------------------------------------------------
 
@@ -310,10 +338,17 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    editor: Editor, *, token: str, hosts: frozenset[str], port: int, any_ip: bool = False
+    editor: Editor,
+    *,
+    token: str,
+    session: str,
+    prefix: str,
+    hosts: frozenset[str],
+    port: int,
+    any_ip: bool = False,
 ) -> Guard:
-    """The editor's ASGI application behind its :class:`Guard`."""
-    pages = Pages(editor)
+    """The editor's ASGI application, under ``/<prefix>``, behind its :class:`Guard`."""
+    pages = Pages(editor, f"/{prefix}")
     routes = [
         Route("/", pages.index),
         Route("/roles", pages.new_role, methods=["POST"]),
@@ -324,8 +359,20 @@ def create_app(
         Route("/api/keys", pages.api_keys),
         Mount("/static", StaticFiles(directory=_HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 500: _server_error})
-    return Guard(app, token=token, hosts=hosts, port=port, any_ip=any_ip)
+    app = Starlette(
+        routes=[Mount(f"/{prefix}", routes=routes)],
+        exception_handlers={404: _not_found, 500: _server_error},
+    )
+    return Guard(
+        app,
+        token=token,
+        session=session,
+        prefix=prefix,
+        hosts=hosts,
+        port=port,
+        any_ip=any_ip,
+        max_body=MAX_BODY,
+    )
 
 
 __all__ = ["Editor", "Pages", "create_app"]

@@ -65,7 +65,7 @@ async function suggestNames(row) {
   if (!option || option.dataset.canList !== "yes") { fill(datalist, []); return; }
   const typed = row.querySelector("input.name").value;
   const query = new URLSearchParams({ source: source.value, prefix: typed });
-  const answer = await fetch(`/api/names?${query}`, { credentials: "same-origin" });
+  const answer = await fetch(`${document.body.dataset.base}/api/names?${query}`, { credentials: "same-origin" });
   const data = answer.ok ? await answer.json() : { names: [] };
   if (row.querySelector("input.name").value !== typed) return;  // a later request answers
   fill(datalist, (data.names || []).map((name) => [name, ""]));
@@ -80,7 +80,7 @@ async function suggestKeys(row) {
     return;
   }
   const query = new URLSearchParams({ source: source.value, name });
-  const answer = await fetch(`/api/keys?${query}`, { credentials: "same-origin" });
+  const answer = await fetch(`${document.body.dataset.base}/api/keys?${query}`, { credentials: "same-origin" });
   const data = answer.ok ? await answer.json() : { keys: [] };
   if (row.querySelector("input.name").value !== name) return;
   fill(datalist, (data.keys || []).map((info) => [info.key, info.type]));
