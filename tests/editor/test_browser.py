@@ -225,7 +225,7 @@ def test_live_validation_uses_the_grammar_and_each_providers_split(
 
     label(page, "HOST source").select_option("manual")
     label(page, "HOST value").fill("_nosuch:thing:key")
-    expect(messages["HOST"]).to_contain_text("no installed provider serves _nosuch")
+    expect(messages["HOST"]).to_contain_text("no installed provider serves the prefix _nosuch")
 
     # Save refuses while errors remain, and says so.
     button(page, "Save").click()

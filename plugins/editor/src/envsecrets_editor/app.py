@@ -37,7 +37,14 @@ from starlette.staticfiles import StaticFiles
 import envsecrets
 from envsecrets_editor import __version__
 from envsecrets_editor.fields import KEEP, MANUAL, Catalog, Row, check_rows
-from envsecrets_editor.forms import row_id, row_label, rows_from_file, rows_from_form, validate
+from envsecrets_editor.forms import (
+    check_refusals,
+    row_id,
+    row_label,
+    rows_from_file,
+    rows_from_form,
+    validate,
+)
 from envsecrets_editor.resources import RESOURCE_TYPES, ResourceType, guess_type
 from envsecrets_editor.roledir import ChangedOnDisk, RoleDirectory
 from envsecrets_editor.rolefile import RoleError, RoleFile, masked, rewrite, version
@@ -195,7 +202,7 @@ class Pages:
         declared = role.declared_type or request.query_params.get("type")
         resource = guess_type(declared, role.variables)
         rows = rows_from_file(self.editor.catalog, resource, role)
-        await run_in_threadpool(validate, self.editor.catalog, rows)
+        await run_in_threadpool(validate, self.editor.catalog, rows, str(role.path))
         notice = f"Saved {role.path.name}." if request.query_params.get("saved") else ""
         return self.role_page(role, resource, rows, notice=notice)
 
@@ -210,7 +217,7 @@ class Pages:
         form = dict(pairs)
         resource = RESOURCE_TYPES.get(form.get("type", ""), guess_type(None, role.variables))
         rows = rows_from_form(self.editor.catalog, resource, pairs)
-        await run_in_threadpool(validate, self.editor.catalog, rows)
+        await run_in_threadpool(validate, self.editor.catalog, rows, str(role.path))
         form_version = form.get("version", "")
         action = form.get("action", "save")
         if action == "add":
@@ -236,6 +243,11 @@ class Pages:
         """Write the role unless a field is wrong or the file changed since
         the page was loaded; only the changed variables' lines change."""
         show = {"form_version": form_version}
+        refused = check_refusals(self.editor.catalog, rows, str(role.path))
+        if refused:
+            # The words of envsecrets check -e, which would refuse the file.
+            problem = "Nothing was saved: " + "; ".join(refusal.message for refusal in refused)
+            return self.role_page(role, resource, rows, status=422, problem=problem, **show)
         if any(row.errors for row in rows):
             problem = "Nothing was saved: fix the fields marked in red first."
             return self.role_page(role, resource, rows, status=422, problem=problem, **show)
@@ -285,9 +297,13 @@ class Pages:
         pairs = await self.form(request)
         if isinstance(pairs, Response):
             return pairs
+        try:
+            path = self.editor.roles.path(request.path_params["name"])
+        except RoleError as error:
+            return JSONResponse({"rows": {}, "note": str(error)}, status_code=400)
         resource = RESOURCE_TYPES.get(dict(pairs).get("type", ""), RESOURCE_TYPES["custom"])
         rows = rows_from_form(self.editor.catalog, resource, pairs)
-        await run_in_threadpool(validate, self.editor.catalog, rows)
+        await run_in_threadpool(validate, self.editor.catalog, rows, str(path))
         found = {
             row_id(row): [{"level": m.level, "text": m.text} for m in row.messages] for row in rows
         }

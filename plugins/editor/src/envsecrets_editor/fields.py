@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import envsecrets
 from envsecrets import grammar
-from envsecrets.provider import setting_matches
 from envsecrets_editor.rolefile import VARIABLE_NAME
 
 MANUAL = "manual"
@@ -150,14 +149,6 @@ class Catalog:
                     ERROR, "the variable name must be A-Z, 0-9 and _, not starting with a digit"
                 )
             )
-        if setting_matches(row.variable, self.settings):
-            found.append(
-                Message(
-                    WARNING,
-                    f"{row.variable} is a provider setting: envsecrets run -e refuses a file "
-                    "that sets one (settings come from the process environment)",
-                )
-            )
         if row.source == KEEP:
             prefix = (grammar.split(row.kept) or ("?", ""))[0]
             found.append(
@@ -174,20 +165,14 @@ class Catalog:
         return found + self._validate_reference(row)
 
     def _validate_manual(self, value: str) -> list[Message]:
-        if "\x00" in value:
-            return [Message(ERROR, "the value holds a NUL character, which no variable can")]
         parts = grammar.split(value)
         if parts is None:
             return []
         prefix, rest = parts
         if prefix not in self.options:
-            return [
-                Message(
-                    WARNING,
-                    f"this value is a reference, and no installed provider serves _{prefix}: "
-                    "envsecrets run fails where none does",
-                )
-            ]
+            # What check -e says; a reference kept from the file is a
+            # warning instead (source "keep"): the page did not write it.
+            return [Message(ERROR, f"no installed provider serves the prefix _{prefix}")]
         try:
             self.split(prefix, rest)
         except envsecrets.EnvsecretsError as error:

@@ -77,13 +77,41 @@ async function suggestKeys(row) {
   const datalist = row.querySelector("datalist[id$='-keys']");
   if (!name || source.value === "manual" || source.value === "keep") {
     fill(datalist, []);
+    row.keyList = null;
+    checkKey(row);
     return;
   }
+  const listed = row.keyList;
+  if (listed && listed.source === source.value && listed.name === name) { checkKey(row); return; }
   const query = new URLSearchParams({ source: source.value, name });
   const answer = await fetch(`${document.body.dataset.base}/api/keys?${query}`, { credentials: "same-origin" });
   const data = answer.ok ? await answer.json() : { keys: [] };
   if (row.querySelector("input.name").value !== name) return;
+  const keys = (data.keys || []).map((info) => info.key);
+  // No keys: the secret could not be listed (or has none); nothing to flag.
+  row.keyList = { source: source.value, name, keys: keys.length ? new Set(keys) : null };
   fill(datalist, (data.keys || []).map((info) => [info.key, info.type]));
+  checkKey(row);
+}
+
+// A KEY that is not among the keys the secret was listed with is flagged
+// as it is typed (a JSON Pointer, "/a/b", is left to Test).
+function checkKey(row) {
+  const note = row.querySelector("output.keynote");
+  const input = row.querySelector("input.key");
+  if (!note || !input) return;
+  const key = input.value;
+  const listed = row.keyList;
+  const source = row.querySelector("select.source").value;
+  const current = listed && listed.keys && listed.source === source
+    && listed.name === row.querySelector("input.name").value;
+  if (current && key && !key.startsWith("/") && !listed.keys.has(key)) {
+    note.textContent = `${key} is not a key of ${listed.name} (its keys: ${[...listed.keys].join(", ")})`;
+    input.setAttribute("aria-invalid", "true");
+  } else {
+    note.textContent = "";
+    input.removeAttribute("aria-invalid");
+  }
 }
 
 function enhance(form) {
@@ -99,7 +127,10 @@ function enhance(form) {
       name.addEventListener("focus", names);
       const keys = debounce(() => suggestKeys(row), 200);
       name.addEventListener("change", keys);
-      row.querySelector("input.key").addEventListener("focus", keys);
+      name.addEventListener("input", keys);
+      const key = row.querySelector("input.key");
+      key.addEventListener("focus", keys);
+      key.addEventListener("input", () => { checkKey(row); keys(); });
     }
     const value = row.querySelector("input.value");
     const toggle = row.querySelector("button.show");
@@ -124,6 +155,14 @@ function enhance(form) {
     }
   }
   form.addEventListener("input", later);
+  // Ctrl+S (Cmd+S) saves, as the Save button does; Enter never does (the
+  // form's disabled default button stops implicit submission).
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+      event.preventDefault();
+      form.requestSubmit(form.querySelector("button[value=save]"));
+    }
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
