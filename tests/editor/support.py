@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,21 @@ CHROMIUM_ARGS = [
 PG_PASSWORD = SENTINEL + "-editor-pg-password"
 ENV_CONFIG = json.dumps({"PG_PORT": 5432, "LOG_LEVEL": "info"})
 ROOT = Path(__file__).resolve().parents[2]
+#: A third party's resource template, added through the hook.
+REDIS_TEMPLATE_PLUGIN = """
+import envsecrets
+
+@envsecrets.hookimpl
+def envsecrets_resource_templates():
+    return [
+        envsecrets.ResourceTemplate(
+            "redis", "Redis", ("HOST", "PORT", "PASS", "TLS"),
+            labels={"HOST": "Host", "PORT": "Port", "PASS": "Password", "TLS": "TLS"},
+            secret=frozenset({"PASS"}),
+            examples={"PORT": "6379"},
+        )
+    ]
+"""
 
 
 @dataclass
@@ -67,6 +83,9 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
         )
         site = tmp_path_factory.mktemp("site")
         install_fake_distribution(site, "envsecrets-rev", "envsecrets_rev", REVERSE_PLUGIN)
+        install_fake_distribution(
+            site, "envsecrets-redis", "envsecrets_redis", REDIS_TEMPLATE_PLUGIN
+        )
         empty = site / "aws-empty"
         empty.write_text("")
         environ = {
@@ -264,3 +283,18 @@ def open_editor(page: Page, editor: Editor) -> None:
 
 def any_text(*texts: Any) -> str:
     return "\n".join(str(text) for text in texts)
+
+
+def screenshot(page: Page, folder: Path, name: str) -> None:
+    """A picture of the whole page in *folder*, copied to docs/images/NAME
+    only with ENVSECRETS_UPDATE_SCREENSHOTS=1 (parallel tox envs would
+    otherwise race on it and dirty the checkout)."""
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    height = page.evaluate("document.documentElement.scrollHeight")
+    # The whole page in the window: the fixed Save bar lands at its foot.
+    page.set_viewport_size({"width": width, "height": height})
+    shot = folder / name
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("ENVSECRETS_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(shot, ROOT / "docs" / "images" / name)

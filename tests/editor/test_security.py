@@ -236,7 +236,7 @@ def test_links_fifos_and_hard_links_are_refused(tmp_path: Path) -> None:
     os.mkfifo(folder / "pipe.env")
     roles = RoleDirectory(folder)
     entries, notes = roles.names()
-    assert [entry.name for entry in entries] == ["ok"]
+    assert [role.name for role in entries] == ["ok"]
     assert notes == [
         "alias.env refused: it is a symbolic link",
         "hard.env refused: it has 2 hard links (another name could be a file outside this folder)",

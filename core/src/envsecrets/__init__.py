@@ -28,6 +28,7 @@ from envsecrets.hooks import hookimpl
 from envsecrets.provider import Document, Provider, SharedState, provider_can_list
 from envsecrets.resolver import Resolver, resolve_env
 from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+from envsecrets.templates import ResourceTemplate
 
 __version__ = "0.2.0"
 
@@ -52,6 +53,7 @@ __all__ = [
     "ReferenceSyntaxError",
     "ResolutionError",
     "Resolver",
+    "ResourceTemplate",
     "SecretNotFound",
     "SharedState",
     "__version__",

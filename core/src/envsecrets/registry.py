@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from envsecrets.commands import CommandInfo
 from envsecrets.errors import PluginError, ProviderNotInstalled
 from envsecrets.provider import Provider
+from envsecrets.templates import ResourceTemplate
 
 #: Environment variable listing plugins not to load: entry-point names or
 #: distribution names.
@@ -158,6 +159,8 @@ class Registry:
     #: Why ``ENVSECRETS_PLUGINS`` is unusable (it names what is not
     #: installed); then no entry point is loaded at all.
     allowlist_error: str | None = None
+    #: Resource templates for the role editor (when asked for).
+    templates: tuple[ResourceTemplate, ...] = ()
 
     def get(self, prefix: str) -> ProviderInfo:
         """Return the provider serving *prefix*.

@@ -20,7 +20,6 @@ import secrets
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from envsecrets.errors import EnvsecretsError
@@ -32,14 +31,6 @@ ROLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: Most bytes a role file may hold (a role is a few hundred bytes).
 MAX_FILE = 1 << 20
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-
-
-@dataclass(frozen=True, slots=True)
-class RoleEntry:
-    """One role of the roles list."""
-
-    name: str
-    declared_type: str | None
 
 
 class ChangedOnDisk(RoleError):
@@ -116,9 +107,9 @@ class RoleDirectory:
             text, _ = self._read_at(folder, path.name)
         return RoleFile(name, path, text)
 
-    def names(self) -> tuple[list[RoleEntry], list[str]]:
+    def names(self) -> tuple[list[RoleFile], list[str]]:
         """(the roles, notes on the ``*.env`` files that are not shown)."""
-        entries: list[RoleEntry] = []
+        entries: list[RoleFile] = []
         notes: list[str] = []
         for filename in sorted(os.listdir(self.root)):
             if not filename.endswith(".env"):
@@ -130,7 +121,7 @@ class RoleDirectory:
                 notes.append(str(error))
                 continue
             if role.exists:  # not removed since the listing
-                entries.append(RoleEntry(name, role.declared_type))
+                entries.append(role)
         return entries, notes
 
     def write(self, role: RoleFile, text: str, expected: Callable[[str | None], bool]) -> None:

@@ -15,13 +15,49 @@ function csrfToken(form) {
 
 function setSource(row) {
   const select = row.querySelector("select.source");
-  row.dataset.source = select.value;
+  if (row.dataset.source !== "iam" || select.value !== "manual") row.dataset.source = select.value;
   const option = select.selectedOptions[0];
   const name = row.querySelector("input.name");
   const key = row.querySelector("input.key");
   if (option && name && key) {
     name.placeholder = option.dataset.nameHint || "";
     key.placeholder = option.dataset.keyHint || "";
+  }
+  const hint = row.querySelector(".prefix-hint");
+  if (hint) hint.textContent = option && option.dataset.prefix ? `${option.dataset.prefix}NAME:KEY` : "";
+}
+
+function reference(row) {
+  const source = row.querySelector("select.source").value;
+  const name = row.querySelector("input.name").value;
+  const key = row.querySelector("input.key").value;
+  return `_${source}:${name}${key ? `:${key}` : ""}`;
+}
+
+// The connection method: Manual input types every value (a reference
+// becomes its typed text, so nothing is lost); AWS IAM Role hides PASS and
+// types USER; Secrets Manager shows each field's source.
+function setMethod(form, method) {
+  const before = form.dataset.method;
+  form.dataset.method = method;
+  for (const row of form.querySelectorAll("fieldset.row")) {
+    const select = row.querySelector("select.source");
+    const value = row.querySelector("input.value");
+    const provider = !["manual", "keep", "iam"].includes(select.value);
+    if (method === "manual" && provider) {
+      value.value = reference(row);
+      select.value = "manual";
+    }
+    const iamField = ["f-USER", "f-PASS"].includes(row.id);
+    if (method === "iam" && iamField) {
+      if (row.id === "f-USER" && provider) value.value = row.querySelector("input.name").value;
+      select.value = "manual";
+      row.dataset.source = "iam";
+    } else if (before === "iam" && iamField) {
+      row.dataset.source = "manual";
+      if (row.id === "f-PASS") value.value = "";
+    }
+    setSource(row);
   }
 }
 
@@ -118,7 +154,10 @@ function enhance(form) {
   const later = debounce(() => validate(form), 250);
   for (const row of form.querySelectorAll("fieldset.row")) {
     const select = row.querySelector("select.source");
-    select.addEventListener("change", () => { setSource(row); later(); suggestNames(row); });
+    select.addEventListener("change", () => {
+      if (row.dataset.source === "iam") row.dataset.source = select.value;
+      setSource(row); later(); suggestNames(row);
+    });
     setSource(row);
     const name = row.querySelector("input.name");
     if (name) {
@@ -155,6 +194,8 @@ function enhance(form) {
     }
   }
   form.addEventListener("input", later);
+  const method = document.getElementById("method");
+  if (method) method.addEventListener("change", () => { setMethod(form, method.value); later(); });
   // Ctrl+S (Cmd+S) saves, as the Save button does; Enter never does (the
   // form's disabled default button stops implicit submission).
   document.addEventListener("keydown", (event) => {
