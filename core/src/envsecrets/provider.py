@@ -20,7 +20,7 @@ Document = Union[str, Mapping[str, object]]
 FetchResult = Union[Document, BaseException]
 
 #: A prefix as the reference grammar allows it (without the underscore).
-PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]*")
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class SharedState:

@@ -175,7 +175,7 @@ class Resolver:
         """Return the value of one reference."""
         if grammar.parse(reference) is None:
             raise ReferenceSyntaxError(
-                "not a reference: expected _PREFIX:NAME[:KEY], PREFIX in [a-z][a-z0-9]*"
+                f"not a reference: expected _PREFIX:NAME[:KEY], PREFIX in {grammar.PREFIX_RULE}"
             )
         return self.resolve({"REFERENCE": reference}, timeout=timeout)["REFERENCE"]
 
