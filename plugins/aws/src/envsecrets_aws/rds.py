@@ -28,7 +28,6 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import envsecrets
@@ -61,17 +60,19 @@ SIBLINGS = ("HOST", "PORT", "USER")
 #: How long a token is valid (botocore signs with ``X-Amz-Expires=900``).
 TOKEN_SECONDS = 900
 
+# The patterns are compiled on first use (re's cache), not when the plugin
+# is imported: a run without _aws_iam_rds references never pays for them.
 #: ``USER@HOST:PORT`` (the user runs to the last ``@``), then an optional KEY.
-_ENDPOINT = re.compile(r"(?P<name>(?P<user>.+)@(?P<host>[^@:]*):(?P<port>[^:]*))(?::(?P<key>.*))?")
+_ENDPOINT = r"(?P<name>(?P<user>.+)@(?P<host>[^@:]*):(?P<port>[^:]*))(?::(?P<key>.*))?"
 #: A DNS host name or an IPv4 address: what a token can be signed for.
-_HOST = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?")
+_HOST = r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?"
 #: An AWS region name: ``us-east-1``, ``us-gov-west-1``, ``eu-isoe-west-1``.
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-[0-9]+"
 #: The domains of RDS endpoints, as label lists (commercial and China).
 _RDS_DOMAINS = (("rds", "amazonaws", "com"), ("rds", "amazonaws", "com", "cn"))
 
 #: botocore.auth logs the SigV4 signature at DEBUG: the last part of a token.
-_SIGNATURE = re.compile(r"(?i)(?:x-amz-signature=|signature:\s*)(?P<secret>[0-9a-f]{64})")
+_SIGNATURE = r"(?i)(?:x-amz-signature=|signature:\s*)(?P<secret>[0-9a-f]{64})"
 #: What botocore.auth logs while it signs (the canonical request holds the
 #: HOST and USER, which may be secrets; the signature is the token's).
 _SIGNING_LINES = ("CanonicalRequest:", "StringToSign:", "Signature:")
@@ -85,14 +86,20 @@ class RDSEndpointError(ProviderError):
     malformed, no region)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Endpoint:
     """What one token is signed for. The repr shows nothing: a HOST may come
-    from a secret."""
+    from a secret. A plain class: a dataclass costs ~1 ms to define, on the
+    start-up path of every run that loads the plugin."""
 
-    user: str = field(repr=False)
-    host: str = field(repr=False)
-    port: int = field(repr=False)
+    __slots__ = ("host", "port", "user")
+
+    def __init__(self, user: str, host: str, port: int) -> None:
+        self.user = user
+        self.host = host
+        self.port = port
+
+    def __repr__(self) -> str:
+        return "<Endpoint>"
 
 
 def region_of(host: str) -> str | None:
@@ -107,7 +114,7 @@ def region_of(host: str) -> str | None:
     for domain in _RDS_DOMAINS:
         if tuple(labels[-len(domain) :]) == domain and len(labels) >= len(domain) + 3:
             region = labels[-len(domain) - 1]
-            return region if _REGION.fullmatch(region) else None
+            return region if re.fullmatch(_REGION, region) else None
     return None
 
 
@@ -142,7 +149,7 @@ class RDSIAMProvider(envsecrets.Provider):
         """
         if "@" not in rest:
             return super().split(rest)
-        match = _ENDPOINT.fullmatch(rest)
+        match = re.fullmatch(_ENDPOINT, rest, re.DOTALL)
         if match is None:
             raise ReferenceSyntaxError(
                 "expected _aws_iam_rds:USER@HOST:PORT (a token for USER at HOST:PORT)"
@@ -171,7 +178,7 @@ class RDSIAMProvider(envsecrets.Provider):
                 f"_{self.prefix}:{TOKEN_NAME} is a token for the HOST, PORT and USER "
                 "variables of the same set: resolve it with them"
             )
-        match = _ENDPOINT.fullmatch(name)
+        match = re.fullmatch(_ENDPOINT, name, re.DOTALL)
         if match is None or match["key"] is not None:
             return name  # the DB user name, as the original returns it
         endpoint = _endpoint(match["user"], match["host"], match["port"], "the reference's")
@@ -253,7 +260,7 @@ def _endpoint(user: str, host: str, port: str, whose: str) -> Endpoint:
     its value (a HOST may be a secret)."""
     if not user or not user.isprintable():
         raise RDSEndpointError(f"{whose} USER is not a database user name")
-    if not _HOST.fullmatch(host):
+    if not re.fullmatch(_HOST, host):
         raise RDSEndpointError(f"{whose} HOST is not a host name")
     if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
         raise RDSEndpointError(f"{whose} PORT is not a port number (1-65535)")
