@@ -16,26 +16,14 @@ import pytest
 import envsecrets_aws
 from envsecrets.testing import ProviderContract
 from envsecrets_aws.rds import RDSIAMProvider
+from tests.aws.test_contract import AWSContractEnvironment
 
 NOT_APPLICABLE = "every NAME of _aws_iam_rds is a DB user name: no secret is missing"
 
 
-class TestRDSIAMContract(ProviderContract):
+class TestRDSIAMContract(AWSContractEnvironment, ProviderContract):
     provider_class = RDSIAMProvider
     provider_plugin = envsecrets_aws
-
-    @pytest.fixture
-    def contract_environ(self, environ: dict[str, str]) -> Mapping[str, str]:
-        return environ
-
-    @pytest.fixture
-    def contract_credentials(self) -> Mapping[str, str]:
-        token = uuid.uuid4().hex
-        return {
-            "AWS_ACCESS_KEY_ID": f"AKIACONTRACT{token[:8].upper()}",
-            "AWS_SECRET_ACCESS_KEY": f"contract-secret-key-{token}",
-            "AWS_SESSION_TOKEN": f"contract-session-token-{token}",
-        }
 
     @pytest.fixture
     def contract_secrets(self) -> Mapping[str, str]:

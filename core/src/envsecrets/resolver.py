@@ -21,6 +21,7 @@ import os
 import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from envsecrets import grammar, values
 from envsecrets.errors import (
@@ -121,24 +122,17 @@ class Resolver:
         self.timeout = timeout
         self.cache_ttl = cache_ttl
         self._providers = ProvidersInUse(self.environ, variables, plugins, entry_points)
-        self._fetcher = Fetcher(
+        fetcher = partial(
+            Fetcher,
             self._providers.get,
             max_workers=max_workers,
-            cache_ttl=cache_ttl,
             cache_size=cache_size,
             clock=clock,
         )
+        self._fetcher = fetcher(cache_ttl=cache_ttl)
         # Providers that declare cacheable = False (short-lived tokens) skip
         # the TTL cache: with one on, they have an uncached fetcher of their own.
-        self._uncached = self._fetcher
-        if cache_ttl is not None:
-            self._uncached = Fetcher(
-                self._providers.get,
-                max_workers=max_workers,
-                cache_ttl=None,
-                cache_size=cache_size,
-                clock=clock,
-            )
+        self._uncached = self._fetcher if cache_ttl is None else fetcher(cache_ttl=None)
         self._siblings = SiblingFetcher(self._providers.get, max_workers)
 
     def __repr__(self) -> str:
