@@ -276,7 +276,7 @@ def _provider_class(record: object) -> type[Provider]:
         raise PluginError(f"{record!r} is not a subclass of envsecrets.Provider")
     prefix = getattr(record, "prefix", None)
     if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise PluginError(f"{record.__name__}.prefix must match [a-z][a-z0-9]*, not {prefix!r}")
+        raise PluginError(f"{record.__name__}.prefix must match [a-z][a-z0-9_]*, not {prefix!r}")
     return record
 
 

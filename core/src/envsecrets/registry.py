@@ -99,6 +99,7 @@ def static_credentials(distribution: str, declared: Iterable[str]) -> frozenset[
 #: First-party distributions, for the install hint of an unknown prefix.
 KNOWN_DISTRIBUTIONS = {
     "aws": "envsecrets-aws",
+    "aws_iam_rds": "envsecrets-aws",
     "vaultkv1": "envsecrets-vault",
     "vaultkv2": "envsecrets-vault",
     "envjson": "envsecrets-envjson",
