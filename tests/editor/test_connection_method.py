@@ -5,7 +5,6 @@ method for docs/editor.md."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -14,13 +13,6 @@ from tests.editor.support import Editor, Recorder, open_editor, screenshot, uniq
 from tests.editor.test_browser import assert_no_secret, button, label, new_role, set_field
 
 RDS_HOST = "pg-prod.c1abcdefghij.eu-west-1.rds.amazonaws.com"
-
-
-def iam_installed(editor: Editor) -> bool:
-    import envsecrets
-
-    with envsecrets.Resolver(dict(os.environ)) as resolver:
-        return "aws_iam_rds" in resolver.registry.providers
 
 
 def test_the_methods_offered_by_type(page: Page, editor: Editor) -> None:
@@ -85,14 +77,17 @@ def test_aws_iam_role_saves_the_originals_pair_and_reopens(
     status = label(page, "PASS status")
     expect(status).to_be_visible()
     expect(status).not_to_be_empty()
-    if iam_installed(editor):
-        expect(status).to_have_text("ok")
-        expect(label(page, "USER status")).to_have_text("ok")
-    else:  # before envsecrets-aws serves _aws_iam_rds: the reason
-        expect(status).to_contain_text("no installed provider serves _aws_iam_rds")
+    expect(status).to_have_text("ok")
+    expect(label(page, "USER status")).to_have_text("ok")
+    screenshot(page, tmp_path, "editor-method-iam.png")
+    # A HOST that cannot be read: the token cannot be made, and PASS says why.
+    set_field(page, "HOST", ("vaultkv2", "database/pg", "nohost"))
+    button(page, "Test").click()
+    expect(label(page, "HOST status")).to_contain_text("nohost")
+    expect(status).not_to_have_text("ok")
+    expect(status).to_contain_text("HOST")
     texts = recorder.texts()
     assert not any("X-Amz-Signature" in text or "Amz-Credential" in text for text in texts)
-    screenshot(page, tmp_path, "editor-method-iam.png")
     assert_no_secret(page, recorder, editor)
 
     # Back to Secrets Manager: PASS is a field again, USER keeps the user.
