@@ -33,31 +33,21 @@ def _labels(fields: Iterable[str], **more: str) -> dict[str, str]:
     return {**found, **more}
 
 
+def _database(name: str, label: str, fields: tuple[str, ...], port: str) -> ResourceType:
+    """A database role: the original's labels, PASS masked."""
+    examples = {"HOST": "db.internal", "PORT": port, "DB": "app"}
+    if "SSLMODE" in fields:
+        examples["SSLMODE"] = "require"
+    if "INSECURE" in fields:
+        examples["INSECURE"] = "false"
+    return ResourceType(name, label, fields, _labels(fields), _PASS, examples)
+
+
+_SQL = ("HOST", "USER", "PASS", "PORT", "DB")
 _BUILT_IN = (
-    ResourceType(
-        "postgres",
-        "PostgreSQL",
-        ("HOST", "USER", "PASS", "PORT", "DB", "SSLMODE"),
-        _labels(("HOST", "USER", "PASS", "PORT", "DB", "SSLMODE")),
-        _PASS,
-        {"HOST": "db.internal", "PORT": "5432", "DB": "app", "SSLMODE": "require"},
-    ),
-    ResourceType(
-        "mysql",
-        "MySQL / MariaDB",
-        ("HOST", "USER", "PASS", "PORT", "DB"),
-        _labels(("HOST", "USER", "PASS", "PORT", "DB")),
-        _PASS,
-        {"HOST": "db.internal", "PORT": "3306", "DB": "app"},
-    ),
-    ResourceType(
-        "mssql",
-        "Microsoft SQL Server",
-        ("HOST", "USER", "PASS", "PORT", "DB", "INSECURE"),
-        _labels(("HOST", "USER", "PASS", "PORT", "DB", "INSECURE")),
-        _PASS,
-        {"HOST": "db.internal", "PORT": "1433", "DB": "app", "INSECURE": "false"},
-    ),
+    _database("postgres", "PostgreSQL", (*_SQL, "SSLMODE"), "5432"),
+    _database("mysql", "MySQL / MariaDB", _SQL, "3306"),
+    _database("mssql", "Microsoft SQL Server", (*_SQL, "INSECURE"), "1433"),
     ResourceType(
         "mongodb",
         "MongoDB",
