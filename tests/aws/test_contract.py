@@ -14,9 +14,8 @@ from envsecrets.testing import ProviderContract
 from envsecrets_aws import AWSProvider
 
 
-class TestAWSContract(ProviderContract):
-    provider_class = AWSProvider
-    provider_plugin = envsecrets_aws
+class AWSContractEnvironment:
+    """The environment and credentials of the plugin's contract tests (both providers)."""
 
     @pytest.fixture
     def contract_environ(self, environ: dict[str, str]) -> Mapping[str, str]:
@@ -32,6 +31,11 @@ class TestAWSContract(ProviderContract):
             "AWS_SECRET_ACCESS_KEY": f"contract-secret-key-{token}",
             "AWS_SESSION_TOKEN": f"contract-session-token-{token}",
         }
+
+
+class TestAWSContract(AWSContractEnvironment, ProviderContract):
+    provider_class = AWSProvider
+    provider_plugin = envsecrets_aws
 
     @pytest.fixture
     def contract_secrets(self, sm: Any, unique: Any) -> Mapping[str, object]:

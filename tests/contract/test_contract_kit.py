@@ -286,7 +286,7 @@ def test_a_secret_in_the_repr_fails(pytester: pytest.Pytester) -> None:
     assert "repr(provider)" in run.text
 
 
-@pytest.mark.parametrize("prefix", ["Mem", "mem_x"])
+@pytest.mark.parametrize("prefix", ["Mem", "mem-x", "_mem", "1mem"])
 def test_a_prefix_outside_the_grammar_fails(pytester: pytest.Pytester, prefix: str) -> None:
     run = run_contract(pytester, f"prefix = {prefix!r}")
     assert "test_prefix_matches_the_grammar" in run.failed

@@ -62,7 +62,11 @@ def test_every_hook_is_documented_with_its_signature() -> None:
         for name, function in vars(ProviderSpec).items()
         if name.startswith("envsecrets_")
     }
-    assert set(hooks) == {"envsecrets_providers", "envsecrets_commands"}
+    assert set(hooks) == {
+        "envsecrets_providers",
+        "envsecrets_commands",
+        "envsecrets_resource_templates",
+    }
     pages = "".join(p.read_text() for p in DOCS.glob("*.md"))
     for name, function in hooks.items():
         # The documented call takes exactly the spec's arguments (none today).

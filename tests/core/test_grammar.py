@@ -10,7 +10,7 @@ from envsecrets import grammar
 from envsecrets.errors import ReferenceSyntaxError
 from envsecrets.provider import Provider
 
-DESIGN_PATTERN = re.compile(r"^_([a-z][a-z0-9]*):(.+)$", re.DOTALL)
+DESIGN_PATTERN = re.compile(r"^_([a-z][a-z0-9_]*):(.+)$", re.DOTALL)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,11 @@ DESIGN_PATTERN = re.compile(r"^_([a-z][a-z0-9]*):(.+)$", re.DOTALL)
             "arn:aws:secretsmanager:us-east-1:1:secret:x",
         ),
         ("_a1:x", "a1", "x"),
+        # underscores inside a prefix: the original agent's RDS IAM forms
+        ("_aws_iam_rds:authtoken", "aws_iam_rds", "authtoken"),
+        ("_aws_iam_rds:app@db.example:5432", "aws_iam_rds", "app@db.example:5432"),
+        ("_a_:x", "a_", "x"),
+        ("_dict_x:y", "dict_x", "y"),
     ],
 )
 def test_references_are_split_into_prefix_and_rest(value: str, prefix: str, rest: str) -> None:
@@ -41,13 +46,15 @@ def test_references_are_split_into_prefix_and_rest(value: str, prefix: str, rest
         "_x",
         "_aws",
         "_aws:",
-        "_aws_iam_rds:authtoken",
         "_AWS:x",
+        "_Aws_iam:x",
         "_1aws:x",
         "aws:x",
         " _aws:x",
         "__aws:x",
         "_aws-x:y",
+        "__aws_iam_rds:x",
+        "_1_a:x",
     ],
 )
 def test_plain_values_pass_through(value: str) -> None:
@@ -71,7 +78,7 @@ def test_classification_matches_the_design_regex(value: str) -> None:
         assert parsed.text == value
 
 
-@given(st.from_regex(r"_[a-z][a-z0-9]{0,8}:.+", fullmatch=True))
+@given(st.from_regex(r"_[a-z][a-z0-9_]{0,8}:.+", fullmatch=True))
 def test_generated_references_are_recognised(value: str) -> None:
     assert grammar.is_reference(value)
 

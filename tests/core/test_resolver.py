@@ -43,7 +43,7 @@ def test_references_are_replaced_and_plain_values_kept_in_order(
         "FLAG": "_dict:parsed:flag",
         "NONE": "_dict:parsed:none",
         "WHOLE": "_dict:parsed",
-        "NOTREF": "_dict_x:y",
+        "NOTREF": "_dict-x:y",
     }
     result = resolver_for(provider).resolve(env)
     assert list(result) == list(env)
@@ -56,7 +56,7 @@ def test_references_are_replaced_and_plain_values_kept_in_order(
         "FLAG": "true",
         "NONE": "",
         "WHOLE": '{"port":5432,"flag":true,"none":null}',
-        "NOTREF": "_dict_x:y",
+        "NOTREF": "_dict-x:y",
     }
 
 

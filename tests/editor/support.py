@@ -8,9 +8,11 @@ download is not reachable here. ``ENVSECRETS_CHROMIUM`` names another binary.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -43,6 +45,21 @@ CHROMIUM_ARGS = [
 PG_PASSWORD = SENTINEL + "-editor-pg-password"
 ENV_CONFIG = json.dumps({"PG_PORT": 5432, "LOG_LEVEL": "info"})
 ROOT = Path(__file__).resolve().parents[2]
+#: A third party's resource template, added through the hook.
+REDIS_TEMPLATE_PLUGIN = """
+import envsecrets
+
+@envsecrets.hookimpl
+def envsecrets_resource_templates():
+    return [
+        envsecrets.ResourceTemplate(
+            "redis", "Redis", ("HOST", "PORT", "PASS", "TLS"),
+            labels={"HOST": "Host", "PORT": "Port", "PASS": "Password", "TLS": "TLS"},
+            secret=frozenset({"PASS"}),
+            examples={"PORT": "6379"},
+        )
+    ]
+"""
 
 
 @dataclass
@@ -66,6 +83,9 @@ def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
         )
         site = tmp_path_factory.mktemp("site")
         install_fake_distribution(site, "envsecrets-rev", "envsecrets_rev", REVERSE_PLUGIN)
+        install_fake_distribution(
+            site, "envsecrets-redis", "envsecrets_redis", REDIS_TEMPLATE_PLUGIN
+        )
         empty = site / "aws-empty"
         empty.write_text("")
         environ = {
@@ -100,27 +120,43 @@ class Editor:
     started_in: float
     stderr_path: Path
 
+    #: The app's secret path prefix (``/<prefix>``), learnt from the login redirect.
+    prefix: str = ""
+
     @property
-    def base(self) -> str:
+    def origin(self) -> str:
         return self.url.split("/?", 1)[0]
 
     @property
+    def base(self) -> str:
+        """Where the app's pages are: ``http://127.0.0.1:PORT/<prefix>``."""
+        return self.origin + self.prefix
+
+    @property
+    def token(self) -> str:
+        return self.url.split("?token=", 1)[1]
+
+    @property
     def port(self) -> int:
-        return int(self.base.rsplit(":", 1)[1])
+        return int(self.origin.rsplit(":", 1)[1])
 
     def stderr(self) -> str:
         return self.stderr_path.read_text()
 
 
 def start_editor(
-    folder: Path, environ: dict[str, str], *extra: str, log: Path | None = None
+    folder: Path,
+    environ: dict[str, str],
+    *extra: str,
+    log: Path | None = None,
+    browser: bool = False,
 ) -> Editor:
     """Start ``envsecrets edit FOLDER --port 0 --no-browser`` and read its URL."""
     log = log or folder.parent / f"editor-{uuid.uuid4().hex[:6]}.log"
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "envsecrets", "edit", str(folder), "--port", "0", "--no-browser",
-         *extra],
+        [sys.executable, "-m", "envsecrets", "edit", str(folder), "--port", "0",
+         *([] if browser else ["--no-browser"]), *extra],
         stdout=subprocess.PIPE,
         stderr=log.open("w"),
         stdin=subprocess.DEVNULL,
@@ -134,13 +170,28 @@ def start_editor(
     if not line.startswith("http://"):
         process.kill()
         raise AssertionError(f"no URL from envsecrets edit: {line!r} {log.read_text()[-2000:]}")
-    return Editor(process, line.strip(), folder, elapsed, log)
+    running = Editor(process, line.strip(), folder, elapsed, log)
+    running.prefix = login_redirect(running)[0].rstrip("/")
+    return running
 
 
-def stop_editor(editor: Editor) -> int:
-    """Ctrl-C, as a user would; return the exit code."""
+def login_redirect(editor: Editor) -> tuple[str, str]:
+    """(Location, Set-Cookie) of the answer to the URL with the token."""
+    connection = http.client.HTTPConnection("127.0.0.1", editor.port, timeout=30)
+    try:
+        connection.request("GET", f"/?token={editor.token}")
+        answer = connection.getresponse()
+        answer.read()
+    finally:
+        connection.close()
+    assert answer.status == 303, answer.status
+    return answer.getheader("location", ""), answer.getheader("set-cookie", "")
+
+
+def stop_editor(editor: Editor, how: signal.Signals = signal.SIGINT) -> int:
+    """Ctrl-C (or *how*), as a user would; return the exit code."""
     if editor.process.poll() is None:
-        editor.process.send_signal(signal.SIGINT)
+        editor.process.send_signal(how)
         try:
             editor.process.wait(15)
         except subprocess.TimeoutExpired:
@@ -232,3 +283,18 @@ def open_editor(page: Page, editor: Editor) -> None:
 
 def any_text(*texts: Any) -> str:
     return "\n".join(str(text) for text in texts)
+
+
+def screenshot(page: Page, folder: Path, name: str) -> None:
+    """A picture of the whole page in *folder*, copied to docs/images/NAME
+    only with ENVSECRETS_UPDATE_SCREENSHOTS=1 (parallel tox envs would
+    otherwise race on it and dirty the checkout)."""
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    height = page.evaluate("document.documentElement.scrollHeight")
+    # The whole page in the window: the fixed Save bar lands at its foot.
+    page.set_viewport_size({"width": width, "height": height})
+    shot = folder / name
+    page.screenshot(path=str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    if os.environ.get("ENVSECRETS_UPDATE_SCREENSHOTS"):
+        shutil.copyfile(shot, ROOT / "docs" / "images" / name)

@@ -12,6 +12,7 @@ import envsecrets_aws
 import envsecrets_envjson
 import envsecrets_vault
 from envsecrets_editor.fields import ERROR, KEEP, MANUAL, WARNING, Catalog, Row, check_rows
+from envsecrets_editor.forms import validate
 
 
 @pytest.fixture
@@ -49,15 +50,28 @@ def test_a_provider_that_cannot_start_here_still_validates(catalog: Catalog) -> 
     assert [level for level, _ in ok] == [WARNING]
 
 
-def test_settings_in_a_role_are_flagged(catalog: Catalog) -> None:
-    found = levels(catalog, Row("VAULT_ADDR", MANUAL, value="https://vault.example"))
-    assert found == [
+def test_what_check_e_refuses_is_an_error_with_its_words(catalog: Catalog) -> None:
+    rows = [
+        Row("VAULT_ADDR", MANUAL, value="https://vault.example"),
+        Row("A", MANUAL, value="x\x00y"),
+        Row("B", MANUAL, value="fine"),
+    ]
+    validate(catalog, rows, "/roles/pg.env")
+    assert [(m.level, m.text) for m in rows[0].messages] == [
         (
-            WARNING,
-            "VAULT_ADDR is a provider setting: envsecrets run -e refuses a file that sets "
-            "one (settings come from the process environment)",
+            ERROR,
+            "env file '/roles/pg.env' sets VAULT_ADDR, a provider setting: settings come from "
+            "the process environment only (--allow-provider-settings to allow it)",
         )
     ]
+    assert [(m.level, m.text) for m in rows[1].messages] == [
+        (ERROR, "the env files set 'A' with a NUL character")
+    ]
+    assert rows[2].messages == []
+    # A removed row is not in the file.
+    rows[0].remove = True
+    validate(catalog, rows, "/roles/pg.env")
+    assert rows[0].messages == []
 
 
 @pytest.mark.parametrize(
@@ -67,7 +81,7 @@ def test_settings_in_a_role_are_flagged(catalog: Catalog) -> None:
         (Row("A", "aws", name=""), "NAME is empty"),
         (Row("A", "aws", name="a\nb", key="k"), "control character"),
         (Row("a-b", MANUAL, value="x"), "variable name"),
-        (Row("A", MANUAL, value="x\x00y"), "NUL"),
+        (Row("A", MANUAL, value="_nosuch:x"), "no installed provider serves the prefix _nosuch"),
         (Row("A", "nosuch", name="x"), "no installed provider serves _nosuch"),
     ],
 )

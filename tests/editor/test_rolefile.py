@@ -4,7 +4,6 @@ safe names. python-dotenv reads back what the editor writes."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from hypothesis import strategies as st
 
 from envsecrets_editor.hosts import allowed_hosts
 from envsecrets_editor.resources import RESOURCE_TYPES, guess_type
-from envsecrets_editor.rolefile import MASK, RoleDirectory, RoleError, masked, quote, rewrite
+from envsecrets_editor.roledir import RoleDirectory
+from envsecrets_editor.rolefile import MASK, RoleError, masked, quote, rewrite
 
 
 def read(text: str) -> dict[str, str | None]:
@@ -77,33 +77,6 @@ def test_masked_hides_plain_values_and_unparsed_lines() -> None:
 def test_unsafe_role_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(RoleError, match="refused"):
         RoleDirectory(tmp_path).path(name)
-
-
-def test_links_out_of_the_folder_are_refused(tmp_path: Path) -> None:
-    roles = tmp_path / "roles"
-    roles.mkdir()
-    (tmp_path / "outside.env").write_text("A=1\n")
-    (roles / "out.env").symlink_to(tmp_path / "outside.env")
-    (roles / "ok.env").write_text("A=1\n")
-    (roles / "alias.env").symlink_to(roles / "ok.env")
-    directory = RoleDirectory(roles)
-    names, notes = directory.names()
-    assert names == ["alias", "ok"]
-    assert notes == ["role 'out' refused: out.env is a link out of the folder"]
-    with pytest.raises(RoleError):
-        directory.read("out")
-
-
-def test_written_files_are_private(tmp_path: Path) -> None:
-    directory = RoleDirectory(tmp_path)
-    role = directory.read("pg")
-    old = os.umask(0)
-    try:
-        directory.write(role, "A=1\n")
-    finally:
-        os.umask(old)
-    assert (tmp_path / "pg.env").stat().st_mode & 0o777 == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == ["pg.env"]
 
 
 def test_resource_types_are_the_issues_templates() -> None:

@@ -32,39 +32,44 @@ def request(
 
 def cookie(editor: Editor) -> str:
     """Trade the URL token for the session cookie, as the browser does."""
-    token = editor.url.split("?token=", 1)[1]
-    status, headers, _ = request(editor, "GET", f"/?token={token}")
+    status, headers, _ = request(editor, "GET", f"/?token={editor.token}")
     assert status == 303
-    assert headers["location"] == "/"
+    assert headers["location"] == f"{editor.prefix}/"
     set_cookie = headers["set-cookie"]
     assert "httponly" in set_cookie.lower()
     assert "samesite=strict" in set_cookie.lower()
+    assert f"Path={editor.prefix}/;" in set_cookie
     return set_cookie.split(";", 1)[0]
 
 
 def csrf(editor: Editor, session: str) -> str:
-    _, _, html = request(editor, "GET", "/", headers={"Cookie": session})
+    _, _, html = request(editor, "GET", f"{editor.prefix}/", headers={"Cookie": session})
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
     assert match
     return match[1]
 
 
 def test_every_request_needs_the_token(editor: Editor) -> None:
-    for path in ("/", "/roles/x", "/static/editor.js", "/api/names?source=vaultkv2&prefix="):
-        status, _, body = request(editor, "GET", path)
-        assert (status, body) == (403, "Forbidden.")
-    token = editor.url.split("?token=", 1)[1]
-    status, headers, _ = request(editor, "GET", f"//evil.example/?token={token}&a=1")
+    paths = ("/", "/roles/x", "/static/editor.js", "/api/names?source=vaultkv2&prefix=")
+    for path in paths:
+        for prefix in ("", editor.prefix):
+            status, _, body = request(editor, "GET", prefix + path)
+            assert (status, body) == (403, "Forbidden.")
+    status, headers, _ = request(editor, "GET", f"//evil.example/?token={editor.token}&a=1")
     assert status == 303
-    assert headers["location"] == "/evil.example/?a=1"  # a path here, not another host
+    assert headers["location"] == f"{editor.prefix}/?a=1"  # a path here, not another host
     status, _, body = request(editor, "GET", "/?token=wrong")
     assert (status, body) == (403, "Forbidden.")
     status, _, _ = request(
-        editor, "GET", "/", headers={"Cookie": f"envsecrets_editor_{editor.port}=x"}
+        editor, "GET", f"{editor.prefix}/", headers={"Cookie": f"envsecrets_editor_{editor.port}=x"}
     )
     assert status == 403
     session = cookie(editor)
-    status, headers, body = request(editor, "GET", "/", headers={"Cookie": session})
+    # The cookie alone opens nothing: the prefix is needed too.
+    for path in paths:
+        status, _, body = request(editor, "GET", path, headers={"Cookie": session})
+        assert (status, body) == (403, "Forbidden.")
+    status, headers, body = request(editor, "GET", f"{editor.prefix}/", headers={"Cookie": session})
     assert status == 200
     assert "New role" in body
     csp = headers["content-security-policy"]
@@ -83,7 +88,10 @@ def test_a_foreign_host_header_gets_400(editor: Editor) -> None:
         status, _, body = request(editor, "GET", "/", headers={"Host": host, "Cookie": session})
         assert (status, body) == (400, "Bad Host header.")
     status, _, _ = request(
-        editor, "GET", "/", headers={"Host": f"localhost:{editor.port}", "Cookie": session}
+        editor,
+        "GET",
+        f"{editor.prefix}/",
+        headers={"Host": f"localhost:{editor.port}", "Cookie": session},
     )
     assert status == 200
 
@@ -94,7 +102,9 @@ def test_cross_origin_and_tokenless_posts_are_refused(editor: Editor) -> None:
     path.write_text("HOST=one\n")
     session = cookie(editor)
     token = csrf(editor, session)
-    _, _, page = request(editor, "GET", f"/roles/{name}", headers={"Cookie": session})
+    _, _, page = request(
+        editor, "GET", f"{editor.prefix}/roles/{name}", headers={"Cookie": session}
+    )
     version = re.search(r'name="version" value="([0-9a-f]+)"', page)
     assert version
     form = (
@@ -109,17 +119,27 @@ def test_cross_origin_and_tokenless_posts_are_refused(editor: Editor) -> None:
         form_headers,  # no Origin at all
     ]
     for headers in refused:
-        status, _, body = request(editor, "POST", f"/roles/{name}", headers=headers, body=form)
+        status, _, body = request(
+            editor, "POST", f"{editor.prefix}/roles/{name}", headers=headers, body=form
+        )
         assert (status, body) == (403, "Cross-origin request refused.")
     no_csrf = form.replace(f"csrf={token}", "csrf=0")
     status, _, _ = request(
-        editor, "POST", f"/roles/{name}", headers={**form_headers, "Origin": origin}, body=no_csrf
+        editor,
+        "POST",
+        f"{editor.prefix}/roles/{name}",
+        headers={**form_headers, "Origin": origin},
+        body=no_csrf,
     )
     assert status == 403
     assert path.read_text() == "HOST=one\n"
     # The same form from the page's own origin, with the CSRF token, saves.
     status, headers, _ = request(
-        editor, "POST", f"/roles/{name}", headers={**form_headers, "Origin": origin}, body=form
+        editor,
+        "POST",
+        f"{editor.prefix}/roles/{name}",
+        headers={**form_headers, "Origin": origin},
+        body=form,
     )
     assert status == 303
     assert path.read_text() == "HOST=evil\n"

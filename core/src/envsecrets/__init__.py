@@ -29,6 +29,7 @@ from envsecrets.logs import redact_logs
 from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
 from envsecrets.resolver import Resolver, resolve_env
 from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+from envsecrets.templates import ResourceTemplate
 
 __version__ = "0.2.0"
 
@@ -56,6 +57,7 @@ __all__ = [
     "ReferenceSyntaxError",
     "ResolutionError",
     "Resolver",
+    "ResourceTemplate",
     "SecretNotFound",
     "SharedState",
     "__version__",

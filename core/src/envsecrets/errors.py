@@ -49,6 +49,12 @@ class ReferenceSyntaxError(EnvsecretsError):
     """A reference that cannot be parsed (empty name, missing key...)."""
 
 
+class SiblingError(EnvsecretsError):
+    """A reference that needs other variables of its set (see
+    :meth:`envsecrets.Provider.siblings`) cannot have them: one is not set,
+    failed, or they form a cycle."""
+
+
 class ProviderNotInstalled(EnvsecretsError):
     """No installed provider serves the prefix of a reference."""
 

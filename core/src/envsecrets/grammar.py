@@ -1,9 +1,11 @@
 """The reference grammar: which values are references, and their parts.
 
 A value is a reference when it is an underscore, a prefix of lowercase
-letters and digits, a colon and at least one more character
-(``^_([a-z][a-z0-9]*):(.+)$``). Anything else is a plain value and passes
-through untouched. Splitting the rest into NAME and KEY is the provider's
+letters, digits and underscores starting with a letter, a colon and at least
+one more character (``^_([a-z][a-z0-9_]*):(.+)$``; the original agent's
+``_aws_iam_rds:authtoken`` is one). Anything else is a plain value and
+passes through untouched; a reference whose prefix no provider serves is an
+error, never a plain value. Splitting the rest into NAME and KEY is the provider's
 job (:meth:`envsecrets.Provider.split`).
 """
 
@@ -14,7 +16,10 @@ from dataclasses import dataclass
 
 # DOTALL: a value with a newline after the prefix is still a reference, so a
 # malformed one fails instead of passing through as the text "_aws:...".
-_REFERENCE = re.compile(r"_([a-z][a-z0-9]*):(.+)", re.DOTALL)
+_REFERENCE = re.compile(r"_([a-z][a-z0-9_]*):(.+)", re.DOTALL)
+
+#: The prefix rule, for messages: a reference is ``_PREFIX:REST``.
+PREFIX_RULE = "[a-z][a-z0-9_]*"
 
 
 @dataclass(frozen=True, slots=True)

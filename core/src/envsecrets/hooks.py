@@ -14,6 +14,7 @@ import pluggy
 if TYPE_CHECKING:
     from envsecrets.commands import Command
     from envsecrets.provider import Provider
+    from envsecrets.templates import ResourceTemplate
 
 #: Project name: hook marker name and entry-point group.
 NAME = "envsecrets"
@@ -87,4 +88,31 @@ class ProviderSpec:
             @envsecrets.hookimpl
             def envsecrets_commands():
                 return [envsecrets.Command("hello", "say hello", configure, hello)]
+        """
+
+    @_hookspec
+    def envsecrets_resource_templates(self) -> Sequence[ResourceTemplate]:  # type: ignore[empty-body]
+        """Return the resource templates this plugin adds to the role editor.
+
+        Asked only by tools that compose role files (``envsecrets edit``),
+        never by ``run``. A template named like another is left out and
+        reported.
+
+        .. versionadded:: 0.2
+
+        :return: :class:`envsecrets.ResourceTemplate` records.
+
+        Example plugin module::
+
+            import envsecrets
+
+            @envsecrets.hookimpl
+            def envsecrets_resource_templates():
+                return [
+                    envsecrets.ResourceTemplate(
+                        "redis", "Redis", ("HOST", "PORT", "PASS"),
+                        labels={"HOST": "Host", "PORT": "Port", "PASS": "Password"},
+                        secret=frozenset({"PASS"}),
+                    )
+                ]
         """

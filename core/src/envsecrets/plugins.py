@@ -42,6 +42,7 @@ from envsecrets.registry import (
     normalize,
     static_credentials,
 )
+from envsecrets.templates import ResourceTemplate
 
 # What the plugins registered is in envsecrets.registry; these names stay here.
 __all__ = ["KNOWN_DISTRIBUTIONS", "Registry", "load_registry"]
@@ -62,6 +63,7 @@ def load_registry(
     plugins: Iterable[object] = (),
     entry_points: bool = True,
     commands: bool = False,
+    templates: bool = False,
 ) -> Registry:
     """Build a plugin manager, load plugins and collect their providers.
 
@@ -75,6 +77,7 @@ def load_registry(
         the entry points: of two commands with one name, the first is kept.
     :param entry_points: whether to load the ``envsecrets`` entry-point group.
     :param commands: whether to collect the plugins' commands too.
+    :param templates: whether to collect the plugins' resource templates too.
     """
     environ = os.environ if environ is None else environ
     disabled = _names(environ.get(DISABLE_VARIABLE, ""))
@@ -98,6 +101,7 @@ def load_registry(
     loaded.manager.check_pending()  # a guard: each plugin passed _check_hooks
     providers, conflicts = _providers(loaded)
     found = _commands(loaded) if commands else {}
+    found_templates = _templates(loaded) if templates else ()
     working = {
         normalize(origin[0])
         for name, origin in loaded.origins.items()
@@ -118,6 +122,7 @@ def load_registry(
         installed,
         undeclared,
         allowlist_error,
+        templates=found_templates,
     )
 
 
@@ -250,12 +255,28 @@ def _commands(loaded: _Plugins) -> dict[str, CommandInfo]:
     return found
 
 
+def _templates(loaded: _Plugins) -> tuple[ResourceTemplate, ...]:
+    """The resource templates; of two with one name, the first is kept."""
+    found: dict[str, ResourceTemplate] = {}
+    for template, name, origin in loaded.records("envsecrets_resource_templates", _template):
+        if found.setdefault(template.name, template) is not template:
+            reason = f"PluginError: the resource template {template.name!r} is added twice"
+            loaded.fail(name, origin, reason, "gave a template left out")
+    return tuple(found.values())
+
+
+def _template(record: object) -> ResourceTemplate:
+    if not isinstance(record, ResourceTemplate):  # the record checks itself when made
+        raise PluginError(f"{record!r} is not an envsecrets.ResourceTemplate")
+    return record
+
+
 def _provider_class(record: object) -> type[Provider]:
     if not (isinstance(record, type) and issubclass(record, Provider)):
         raise PluginError(f"{record!r} is not a subclass of envsecrets.Provider")
     prefix = getattr(record, "prefix", None)
     if not isinstance(prefix, str) or not PREFIX_PATTERN.fullmatch(prefix):
-        raise PluginError(f"{record.__name__}.prefix must match [a-z][a-z0-9]*, not {prefix!r}")
+        raise PluginError(f"{record.__name__}.prefix must match [a-z][a-z0-9_]*, not {prefix!r}")
     return record
 
 

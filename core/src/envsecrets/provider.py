@@ -20,7 +20,7 @@ Document = Union[str, Mapping[str, object]]
 FetchResult = Union[Document, BaseException]
 
 #: A prefix as the reference grammar allows it (without the underscore).
-PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9]*")
+PREFIX_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class SharedState:
@@ -107,6 +107,10 @@ class Provider:
     #: An example NAME and KEY, shown as placeholders by the role editor.
     name_hint: ClassVar[str] = ""
     key_hint: ClassVar[str] = ""
+    #: Whether a resolver's optional TTL cache may keep this provider's
+    #: documents. False for short-lived credentials (RDS IAM tokens), which
+    #: each session must receive fresh.
+    cacheable: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -164,6 +168,32 @@ class Provider:
         if not key:
             raise ReferenceSyntaxError("the key after the last ':' is empty")
         return name, key
+
+    @classmethod
+    def siblings(cls, name: str) -> tuple[str, ...]:
+        """Name the variables of the same set whose resolved values the
+        document of *name* depends on; empty (the default) when it stands
+        alone.
+
+        The original agent's ``PASS=_aws_iam_rds:authtoken`` is a token for
+        the role's ``HOST``, ``PORT`` and ``USER``. For such a name the core
+        resolves those variables first (whatever they hold: plain values or
+        references, even other dependent ones), reports a missing one or a
+        cycle as an error, then calls :meth:`fetch_with_siblings` instead of
+        :meth:`fetch`. A classmethod, as :meth:`split`: ``check`` validates
+        the order without building a provider. See
+        :mod:`envsecrets.siblings`.
+        """
+        return ()
+
+    def fetch_with_siblings(self, name: str, siblings: Mapping[str, str]) -> Document:
+        """Return the document of *name*, given the resolved value of every
+        variable :meth:`siblings` names (all present). The core never caches
+        it. The values may be secrets: a message never quotes them.
+
+        :raise envsecrets.ProviderError: as :meth:`fetch`.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement fetch_with_siblings")
 
     def fetch(self, name: str) -> Document:
         """Return the secret document called *name*.

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from envsecrets.commands import CommandInfo
 from envsecrets.errors import PluginError, ProviderNotInstalled
 from envsecrets.provider import Provider
+from envsecrets.templates import ResourceTemplate
 
 #: Environment variable listing plugins not to load: entry-point names or
 #: distribution names.
@@ -105,6 +106,7 @@ def static_credentials(distribution: str, declared: Iterable[str]) -> frozenset[
 #: First-party distributions, for the install hint of an unknown prefix.
 KNOWN_DISTRIBUTIONS = {
     "aws": "envsecrets-aws",
+    "aws_iam_rds": "envsecrets-aws",
     "vaultkv1": "envsecrets-vault",
     "vaultkv2": "envsecrets-vault",
     "envjson": "envsecrets-envjson",
@@ -165,6 +167,8 @@ class Registry:
     #: Why ``ENVSECRETS_PLUGINS`` is unusable (it names what is not
     #: installed); then no entry point is loaded at all.
     allowlist_error: str | None = None
+    #: Resource templates for the role editor (when asked for).
+    templates: tuple[ResourceTemplate, ...] = ()
 
     def get(self, prefix: str) -> ProviderInfo:
         """Return the provider serving *prefix*.

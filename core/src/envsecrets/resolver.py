@@ -7,6 +7,8 @@ failing variable.
 
 The :class:`Resolver` is the facade: its providers live in
 :mod:`envsecrets.providers_in_use`, fetching in :mod:`envsecrets.fetching`,
+references that need other variables of the set in
+:mod:`envsecrets.siblings` (resolved after those, layer by layer),
 value extraction in :mod:`envsecrets.extraction` and the last pass over
 failure messages (escaped, never shaped by a value) in
 :mod:`envsecrets.redaction`.
@@ -19,6 +21,7 @@ import os
 import time
 from collections import ChainMap
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 from envsecrets import grammar, values
 from envsecrets.errors import (
@@ -32,10 +35,11 @@ from envsecrets.errors import (
 from envsecrets.extraction import as_error, extract_all
 from envsecrets.fetching import Fetcher
 from envsecrets.plugins import Registry
-from envsecrets.provider import Provider, provider_can_list
+from envsecrets.provider import FetchResult, Provider, provider_can_list
 from envsecrets.providers_in_use import ProvidersInUse
 from envsecrets.redaction import finished
-from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference, SecretId
+from envsecrets.siblings import SiblingFetcher, SiblingValues, failed_siblings, plan
 
 __all__ = [
     "DEFAULT_CACHE_SIZE",
@@ -118,13 +122,18 @@ class Resolver:
         self.timeout = timeout
         self.cache_ttl = cache_ttl
         self._providers = ProvidersInUse(self.environ, variables, plugins, entry_points)
-        self._fetcher = Fetcher(
+        fetcher = partial(
+            Fetcher,
             self._providers.get,
             max_workers=max_workers,
-            cache_ttl=cache_ttl,
             cache_size=cache_size,
             clock=clock,
         )
+        self._fetcher = fetcher(cache_ttl=cache_ttl)
+        # Providers that declare cacheable = False (short-lived tokens) skip
+        # the TTL cache: with one on, they have an uncached fetcher of their own.
+        self._uncached = self._fetcher if cache_ttl is None else fetcher(cache_ttl=None)
+        self._siblings = SiblingFetcher(self._providers.get, max_workers)
 
     def __repr__(self) -> str:
         return f"<Resolver providers={self._providers.prefixes()} cache_ttl={self.cache_ttl}>"
@@ -175,7 +184,7 @@ class Resolver:
         """Return the value of one reference."""
         if grammar.parse(reference) is None:
             raise ReferenceSyntaxError(
-                "not a reference: expected _PREFIX:NAME[:KEY], PREFIX in [a-z][a-z0-9]*"
+                f"not a reference: expected _PREFIX:NAME[:KEY], PREFIX in {grammar.PREFIX_RULE}"
             )
         return self.resolve({"REFERENCE": reference}, timeout=timeout)["REFERENCE"]
 
@@ -230,7 +239,7 @@ class Resolver:
         """
         reference = Reference(f"_{prefix}:{name}", prefix, name, None)
         self._providers.get(prefix)  # an unknown prefix fails here, plainly
-        documents = self._fetcher.fetch({reference.secret_id}, self._deadline(timeout))
+        documents = self._fetch({reference.secret_id}, self._deadline(timeout))
         document = documents[reference.secret_id]
         if isinstance(document, BaseException):
             failure = Failure("NAME", reference.text, as_error(document, prefix))
@@ -250,6 +259,8 @@ class Resolver:
     def close(self) -> None:
         """Close every provider and drop cached documents."""
         self._fetcher.close()
+        self._uncached.close()
+        self._siblings.close()
         self._providers.close()
 
     # -- the work ------------------------------------------------------------
@@ -257,36 +268,48 @@ class Resolver:
     def _deadline(self, timeout: float | None) -> float:
         return time.monotonic() + (self.timeout if timeout is None else timeout)
 
+    def _fetch(self, ids: set[SecretId], deadline: float) -> dict[SecretId, FetchResult]:
+        """Fetch *ids*, those of uncacheable providers past the TTL cache."""
+        if self._uncached is self._fetcher:
+            return self._fetcher.fetch(ids, deadline)
+        fresh = {i for i in ids if not type(self._providers.get(i[0])).cacheable}
+        documents = self._fetcher.fetch(ids - fresh, deadline)
+        documents.update(self._uncached.fetch(fresh, deadline))
+        return documents
+
     def _run(self, env: Mapping[str, str], *, fetch: bool, timeout: float | None) -> _Outcome:
         deadline = self._deadline(timeout)
-        result: dict[str, str] = {}
-        failures: list[Failure] = []
-        references: dict[str, Reference] = {}
+        run = _Outcome({}, [], {})
         for variable, text in env.items():
             try:
                 reference = self.parse(text)
             except EnvsecretsError as error:
-                failures.append(Failure(variable, text, error))
+                run.failures.append(Failure(variable, text, error))
                 continue
             if reference is None:
-                result[variable] = text
+                run.values[variable] = text
             else:
-                references[variable] = reference
+                run.references[variable] = reference
+        references = run.references
+        needs = self._needs(references)
+        layers: list[list[str]] = []
+        if needs:
+            layers, unresolvable = plan(needs, env)
+            run.failures += [Failure(v, references[v].text, e) for v, e in unresolvable.items()]
         if not fetch:
-            return _Outcome(result, finished(failures, {}, {}, references), references)
+            return _Outcome(run.values, finished(run.failures, {}, {}, references), references)
 
-        ids = {reference.secret_id for reference in references.values()}
-        documents = self._fetcher.fetch(ids, deadline)
-        for variable, value in extract_all(references, documents).items():
-            if isinstance(value, str):
-                result[variable] = value
-            else:
-                failures.append(Failure(variable, references[variable].text, value))
+        alone = {v: r for v, r in references.items() if v not in needs}
+        documents = self._fetch({reference.secret_id for reference in alone.values()}, deadline)
+        _extract(alone, documents, run)
+        for layer in layers:
+            self._resolve_layer(layer, needs, run, documents, deadline)
+        result, failures = run.values, run.failures
         if failures:
             order = {variable: index for index, variable in enumerate(env)}
             failures.sort(key=lambda failure: order[failure.variable])
             failures = finished(failures, documents, result, references)
-            result.clear()
+            result = {}
         else:
             result = {variable: result[variable] for variable in env}
         log.debug(
@@ -297,6 +320,51 @@ class Resolver:
             len(failures),
         )
         return _Outcome(result, failures, references)
+
+    def _needs(self, references: Mapping[str, Reference]) -> dict[str, tuple[str, ...]]:
+        """The variables whose reference needs siblings, and which."""
+        needs = {}
+        for variable, reference in references.items():
+            siblings = type(self._providers.get(reference.prefix)).siblings(reference.name)
+            if siblings:
+                needs[variable] = tuple(siblings)
+        return needs
+
+    def _resolve_layer(
+        self,
+        layer: list[str],
+        needs: Mapping[str, tuple[str, ...]],
+        run: _Outcome,
+        documents: dict[SecretId, FetchResult],
+        deadline: float,
+    ) -> None:
+        """Resolve the dependent variables of one layer, whose siblings are
+        resolved (or failed) by now; their documents join *documents*."""
+        failed = {failure.variable for failure in run.failures}
+        requests: dict[SecretId, SiblingValues] = {}
+        ready: dict[str, Reference] = {}
+        for variable in layer:
+            reference = run.references[variable]
+            error = failed_siblings(needs[variable], failed)
+            if error is not None:
+                run.failures.append(Failure(variable, reference.text, error))
+                continue
+            ready[variable] = reference
+            values = {sibling: run.values[sibling] for sibling in needs[variable]}
+            requests[reference.secret_id] = SiblingValues(values)
+        documents.update(self._siblings.fetch(requests, deadline))
+        _extract(ready, documents, run)
+
+
+def _extract(
+    references: Mapping[str, Reference], documents: Mapping[SecretId, FetchResult], run: _Outcome
+) -> None:
+    """Add the value, or the failure, of each variable in *references* to *run*."""
+    for variable, value in extract_all(references, documents).items():
+        if isinstance(value, str):
+            run.values[variable] = value
+        else:
+            run.failures.append(Failure(variable, references[variable].text, value))
 
 
 def resolve_env(

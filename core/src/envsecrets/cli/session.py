@@ -13,6 +13,7 @@ from envsecrets.cli.exits import EXIT_USAGE, error, refused_allowlist
 from envsecrets.errors import EnvsecretsError, ResolutionError
 from envsecrets.grammar import is_reference
 from envsecrets.provider import setting_matches
+from envsecrets.refusals import nul_refusals, setting_refusals
 from envsecrets.registry import CREDENTIALS_GROUP
 from envsecrets.resolver import Resolver
 
@@ -93,22 +94,18 @@ def open_session(args: argparse.Namespace) -> Session | int:
     for env_file in files:
         from_files.update(env_file.variables)
     # No environment can hold a NUL: say so now, not with a crash at exec.
-    holding_nul = [name for name, value in from_files.items() if "\x00" in name + value]
-    if holding_nul:
-        error(f"the env files set {', '.join(map(ascii, holding_nul))} with a NUL character")
+    for refusal in nul_refusals(files):
+        error(refusal.message)
         return EXIT_USAGE
     session = Session(args, from_files)
     if refused_allowlist(session.resolver.registry):
         session.resolver.close()
         return EXIT_USAGE
     if files and not args.allow_provider_settings:
-        found = isolation.settings_in_files(files, session.resolver.registry.settings())
+        found = setting_refusals(files, session.resolver.registry.settings())
         if found:
-            for path, name in found:
-                error(
-                    f"env file {path!r} sets {name}, a provider setting: settings come from "
-                    "the process environment only (--allow-provider-settings to allow it)"
-                )
+            for refusal in found:
+                error(refusal.message)
             session.resolver.close()
             return EXIT_USAGE
     return session

@@ -48,7 +48,7 @@ class FetchChecks(ContractBase):
         prefix = getattr(cls, "prefix", None)
         assert isinstance(prefix, str), f"{cls.__name__}.prefix must be a str"
         assert PREFIX_PATTERN.fullmatch(prefix), (
-            f"{cls.__name__}.prefix {prefix!r} must match [a-z][a-z0-9]* (no underscore, "
+            f"{cls.__name__}.prefix {prefix!r} must match [a-z][a-z0-9_]* (a letter first, "
             "no colon: _PREFIX:NAME is the reference)"
         )
 

@@ -1,10 +1,13 @@
-"""envsecrets provider for ``_aws:NAME[:KEY]``: AWS Secrets Manager.
+"""envsecrets providers for ``_aws:NAME[:KEY]`` (AWS Secrets Manager) and
+``_aws_iam_rds`` (RDS IAM authentication tokens, signed locally).
 
     _aws:app/db:password                      KEY of a JSON secret
     _aws:app/db:/replicas/0/host              a JSON Pointer key
     _aws:app/token                            the whole secret string
     _aws:arn:aws:secretsmanager:REGION:ACCOUNT:secret:app/db-AbCdEf:password
     _aws:app/db?version_stage=AWSPREVIOUS:password
+    _aws_iam_rds:app@mydb.abc123.us-east-1.rds.amazonaws.com:5432
+    USER=_aws_iam_rds:app  PASS=_aws_iam_rds:authtoken  (with HOST and PORT)
 
 This module imports no boto3: the client is built on the first fetch.
 """
@@ -24,6 +27,7 @@ from envsecrets_aws.errors import (
     SecretDeleted,
 )
 from envsecrets_aws.provider import AWSProvider
+from envsecrets_aws.rds import RDSEndpointError, RDSIAMProvider
 from envsecrets_aws.settings import AWSConfigurationError
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "AWSProvider",
     "AWSThrottled",
     "AWSTimeout",
+    "RDSEndpointError",
+    "RDSIAMProvider",
     "SecretDeleted",
     "envsecrets_providers",
 ]
@@ -42,5 +48,5 @@ __all__ = [
 
 @envsecrets.hookimpl
 def envsecrets_providers() -> Sequence[type[envsecrets.Provider]]:
-    """Register the ``_aws`` provider."""
-    return [AWSProvider]
+    """Register the ``_aws`` and ``_aws_iam_rds`` providers."""
+    return [AWSProvider, RDSIAMProvider]

@@ -9,20 +9,47 @@ Validation uses the core's grammar and each provider's own ``split``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import envsecrets
 from envsecrets import grammar
-from envsecrets.provider import setting_matches
 from envsecrets_editor.rolefile import VARIABLE_NAME
 
 MANUAL = "manual"
 KEEP = "keep"
+#: USER and PASS under the "AWS IAM Role" connection method: the original's
+#: pair ``USER=_aws_iam_rds:NAME``, ``PASS=_aws_iam_rds:authtoken``.
+IAM = "iam"
+IAM_PREFIX = "aws_iam_rds"
+IAM_TOKEN = "authtoken"  # noqa: S105 - the reference's fixed KEY, not a secret
 
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
+
+
+#: Short names of the first-party providers, as the original web app shows them.
+FIRST_PARTY_LABELS = {
+    "aws": "AWS Secrets Manager",
+    "aws_iam_rds": "AWS RDS IAM token",
+    "envjson": "Env JSON",
+    "vaultkv1": "Vault KV v1",
+    "vaultkv2": "Vault KV v2",
+}
+_LABEL_WORDS = 4
+
+
+def short_label(prefix: str, description: str) -> str:
+    """What the source picker shows for a provider: a first-party name, or
+    the first words of a third party's description (up to its first
+    bracket or full stop)."""
+    if prefix in FIRST_PARTY_LABELS:
+        return FIRST_PARTY_LABELS[prefix]
+    head = re.split(r"[(.:;]", description, maxsplit=1)[0]
+    words = head.split()[:_LABEL_WORDS]
+    return " ".join(words) or f"_{prefix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +61,10 @@ class ProviderOption:
     name_hint: str
     key_hint: str
     can_list: bool
+
+    @property
+    def label(self) -> str:
+        return short_label(self.prefix, self.description)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +105,8 @@ class Row:
             return self.value
         if self.source == KEEP:
             return self.kept
+        if self.source == IAM:
+            return f"_{IAM_PREFIX}:{self.value}"
         reference = f"_{self.source}:{self.name}"
         return f"{reference}:{self.key}" if self.key else reference
 
@@ -150,14 +183,6 @@ class Catalog:
                     ERROR, "the variable name must be A-Z, 0-9 and _, not starting with a digit"
                 )
             )
-        if setting_matches(row.variable, self.settings):
-            found.append(
-                Message(
-                    WARNING,
-                    f"{row.variable} is a provider setting: envsecrets run -e refuses a file "
-                    "that sets one (settings come from the process environment)",
-                )
-            )
         if row.source == KEEP:
             prefix = (grammar.split(row.kept) or ("?", ""))[0]
             found.append(
@@ -169,25 +194,37 @@ class Catalog:
             return found
         if row.source == MANUAL:
             return found + self._validate_manual(row.value)
+        if row.source == IAM:
+            return found + self._validate_iam(row)
         if row.source not in self.options:
             return [*found, Message(ERROR, f"no installed provider serves _{row.source}")]
         return found + self._validate_reference(row)
 
+    def _validate_iam(self, row: Row) -> list[Message]:
+        found = []
+        if not row.value:
+            found.append(Message(ERROR, "the database user is empty"))
+        elif ":" in row.value or any(not char.isprintable() for char in row.value):
+            found.append(Message(ERROR, "the database user cannot hold ':' or control characters"))
+        if IAM_PREFIX not in self.options:
+            found.append(
+                Message(
+                    WARNING,
+                    f"no installed provider serves _{IAM_PREFIX} here: Test and envsecrets run "
+                    "need envsecrets-aws with RDS IAM authentication",
+                )
+            )
+        return found
+
     def _validate_manual(self, value: str) -> list[Message]:
-        if "\x00" in value:
-            return [Message(ERROR, "the value holds a NUL character, which no variable can")]
         parts = grammar.split(value)
         if parts is None:
             return []
         prefix, rest = parts
         if prefix not in self.options:
-            return [
-                Message(
-                    WARNING,
-                    f"this value is a reference, and no installed provider serves _{prefix}: "
-                    "envsecrets run fails where none does",
-                )
-            ]
+            # What check -e says; a reference kept from the file is a
+            # warning instead (source "keep"): the page did not write it.
+            return [Message(ERROR, f"no installed provider serves the prefix _{prefix}")]
         try:
             self.split(prefix, rest)
         except envsecrets.EnvsecretsError as error:
@@ -225,24 +262,27 @@ def check_rows(
     rows: Iterable[Row], data: Mapping[str, str], environ: Mapping[str, str]
 ) -> dict[str, tuple[bool, str]]:
     """Resolve the rows' references as ``envsecrets check --fetch -e FILE``
-    does; return (ok, "ok" or the reason) by variable, never a value."""
+    does; return (ok, "ok" or the reason) by variable, never a value.
+
+    Every row goes to the resolver, plain values too: a provider that reads
+    sibling variables (``PASS=_aws_iam_rds:authtoken`` reads HOST, PORT and
+    USER) finds them as ``run`` would.
+    """
     from envsecrets.resolver import DEFAULT_TIMEOUT
 
     rows = list(rows)
-    references = {row.variable: row.text() for row in rows if row.source != MANUAL}
-    references.update(
-        {
-            row.variable: row.value
-            for row in rows
-            if row.source == MANUAL and grammar.split(row.value) is not None
-        }
-    )
-    outcome: dict[str, tuple[bool, str]] = {
-        row.variable: (True, "manual value") for row in rows if row.variable not in references
-    }
-    if not references:
-        return outcome
+    variables = {row.variable: row.text() for row in rows}
+    outcome: dict[str, tuple[bool, str]] = {}
     with envsecrets.Resolver(environ, data=data, timeout=DEFAULT_TIMEOUT) as resolver:
-        for result in resolver.check(references, fetch=True):
+        for result in resolver.check(variables, fetch=True):
             outcome[result.variable] = (True, "ok") if result.ok else (False, str(result.error))
+    for row in rows:
+        if row.variable in outcome:
+            continue
+        if row.source == IAM:
+            # Not a reference to this core's grammar, or no provider: say so.
+            reason = f"no installed provider serves _{IAM_PREFIX} (envsecrets-aws with RDS IAM)"
+            outcome[row.variable] = (False, reason)
+        else:
+            outcome[row.variable] = (True, "manual value")
     return outcome

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from envsecrets.isolation import EnvFile
+from envsecrets.refusals import Refusal, env_file_refusals
 from envsecrets_editor.fields import ERROR, MANUAL, Catalog, Message, Row
 from envsecrets_editor.resources import ResourceType
 from envsecrets_editor.rolefile import RoleFile
@@ -84,8 +86,9 @@ def rows_from_form(
     return rows
 
 
-def validate(catalog: Catalog, rows: list[Row]) -> None:
-    """Fill each row's messages; duplicate variable names are errors too."""
+def validate(catalog: Catalog, rows: list[Row], path: str) -> None:
+    """Fill each row's messages; duplicate variable names are errors too,
+    and so is whatever ``envsecrets check -e PATH`` refuses (with its words)."""
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.variable] = counts.get(row.variable, 0) + 1
@@ -97,3 +100,15 @@ def validate(catalog: Catalog, rows: list[Row]) -> None:
         if counts[row.variable] > 1 and row.new_index is not None:
             message = f"{row.variable} is already a variable of this role"
             row.messages.append(Message(ERROR, message))
+    live = [row for row in rows if not row.remove]
+    for refusal in check_refusals(catalog, live, path):
+        for row in live:
+            if row.variable in refusal.variables:
+                row.messages.append(Message(ERROR, refusal.message))
+
+
+def check_refusals(catalog: Catalog, rows: list[Row], path: str) -> list[Refusal]:
+    """What ``envsecrets check -e PATH`` would refuse in a file of *rows*
+    before reading any reference (the core's own rules and words)."""
+    variables = {row.variable: row.text() for row in rows if not row.remove}
+    return env_file_refusals([EnvFile(path, variables)], catalog.settings)

@@ -19,11 +19,8 @@ from pathlib import Path
 from dotenv import dotenv_values
 from dotenv.parser import Binding, parse_stream
 
-from envsecrets.formats import write_private
 from envsecrets.grammar import split as split_reference
 
-#: A role name: a safe file name, without path separators or leading dot.
-ROLE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 #: A variable name as POSIX shells accept it (upper case, as the page types it).
 VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 #: The comment line recording a role's resource type.
@@ -68,61 +65,6 @@ class RoleFile:
             if match:
                 return match[1]
         return None
-
-
-class RoleDirectory:
-    """The roles of one folder; no name or link leads out of it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root.resolve(strict=True)
-
-    def path(self, name: str) -> Path:
-        """The file of role *name*, inside the folder.
-
-        :raise RoleError: for an unsafe name or a link that leaves the folder.
-        """
-        if not ROLE_NAME.fullmatch(name) or ".." in name:
-            raise RoleError(
-                f"role name {name[:80]!r} refused: use letters, digits, '.', '_' and '-' "
-                "(no '/', no '..', not starting with '.'), at most 64 characters"
-            )
-        path = self.root / f"{name}.env"
-        real = path.resolve()
-        if not real.is_relative_to(self.root):
-            raise RoleError(f"role {name!r} refused: {path.name} is a link out of the folder")
-        if real.exists() and not real.is_file():
-            raise RoleError(f"role {name!r} refused: {path.name} is not a regular file")
-        return real
-
-    def names(self) -> tuple[list[str], list[str]]:
-        """(role names, notes on the ``*.env`` files that are not shown)."""
-        names: list[str] = []
-        notes: list[str] = []
-        for path in sorted(self.root.glob("*.env")):
-            try:
-                self.path(path.name[: -len(".env")])
-            except RoleError as error:
-                notes.append(str(error))
-                continue
-            names.append(path.name[: -len(".env")])
-        return names, notes
-
-    def read(self, name: str) -> RoleFile:
-        """Read role *name* (absent files read as ``text=None``)."""
-        path = self.path(name)
-        try:
-            text: str | None = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            text = None
-        except UnicodeDecodeError:
-            raise RoleError(f"{path.name} is not valid UTF-8") from None
-        except OSError as error:
-            raise RoleError(f"cannot read {path.name}: {error.strerror}") from None
-        return RoleFile(name, path, text)
-
-    def write(self, role: RoleFile, text: str) -> None:
-        """Replace the file of *role* with *text*: atomically, mode 0600."""
-        write_private(self.path(role.name), text)
 
 
 def version(text: str | None, key: bytes) -> str:

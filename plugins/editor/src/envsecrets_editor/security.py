@@ -1,13 +1,21 @@
 """The guard in front of every request of the local server.
 
-The server acts with the user's cloud and Vault credentials, so a web page
-in the same browser must not be able to drive it:
+The server acts with the user's cloud and Vault credentials, so neither a
+web page in the same browser nor another server on this machine may drive
+it:
 
 - the ``Host`` header must name the bound address (DNS-rebinding defence);
-- every request carries the per-launch token: once in the URL, which is
-  swapped for an HttpOnly SameSite=Strict cookie, then the cookie;
-- a POST must come from the page's own origin (and the handlers check a CSRF
-  token on top);
+- the app lives under a random path prefix (``/<prefix>/``) and its session
+  cookie is scoped to that path. Cookies are not port-scoped (RFC 6265
+  8.5), but the browser sends a cookie only to paths under its ``Path``: a
+  server on another port of 127.0.0.1 would need the prefix, which it never
+  sees, to receive it; and the cookie alone opens nothing (every request
+  needs the prefix too);
+- the URL's one-time login token is swapped for that cookie and leaves the
+  address bar;
+- a POST must come from the page's own origin (the handlers check a CSRF
+  token on top) and carry at most ``max_body`` bytes: a longer
+  ``Content-Length`` is refused before anything is read;
 - every answer forbids framing, caching and any script or style not served
   by the app.
 """
@@ -49,12 +57,19 @@ class Guard:
         app: ASGIApp,
         *,
         token: str,
+        session: str,
+        prefix: str,
         hosts: Iterable[str],
         port: int,
         any_ip: bool = False,
+        max_body: int = 1 << 20,
     ) -> None:
         self.app = app
         self.token = token
+        self.session = session
+        #: Where the app lives: ``/<prefix>``, the cookie's ``Path`` its own.
+        self.base = f"/{prefix}"
+        self.max_body = max_body
         self.hosts = frozenset(hosts)
         self.port = port
         # Bound to 0.0.0.0/::: any address of this machine, never a name
@@ -92,24 +107,39 @@ class Guard:
         if not self._host_ok(host):
             return PlainTextResponse("Bad Host header.", status_code=400)
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        offered = [value for name, value in query if name == TOKEN_PARAMETER]
-        if offered:
-            if not self._valid(offered[0]) or scope["method"] not in ("GET", "HEAD"):
-                return PlainTextResponse("Forbidden.", status_code=403)
-            # Swap the URL token for a cookie, and take it out of the
-            # address bar and history.
-            rest = urlencode([(name, value) for name, value in query if name != TOKEN_PARAMETER])
-            # One leading slash: "//host/..." would send the browser away.
-            target = "/" + scope["path"].lstrip("/") + (f"?{rest}" if rest else "")
-            redirect = RedirectResponse(target, status_code=303)
-            redirect.set_cookie(self.cookie, self.token, httponly=True, samesite="strict", path="/")
-            return redirect
-        if not self._valid(self._cookie_token(headers)):
+        if any(name == TOKEN_PARAMETER for name, _ in query):
+            return self._login(scope, query)
+        path = scope["path"]
+        inside = path.startswith(f"{self.base}/") or path == self.base
+        if not inside or not _same(self._cookie_token(headers), self.session):
             return PlainTextResponse("Forbidden.", status_code=403)
         if scope["method"] not in ("GET", "HEAD"):
             origin = headers.get("origin")
             if origin is None or origin.lower() != f"http://{host}":
                 return PlainTextResponse("Cross-origin request refused.", status_code=403)
+        return self._length_refusal(headers.get("content-length"))
+
+    def _login(self, scope: Scope, query: list[tuple[str, str]]) -> Response:
+        """Swap the URL token for the session cookie, and take it out of
+        the address bar and history."""
+        offered = next(value for name, value in query if name == TOKEN_PARAMETER)
+        if not _same(offered, self.token) or scope["method"] not in ("GET", "HEAD"):
+            return PlainTextResponse("Forbidden.", status_code=403)
+        # Always under the prefix: "//host/..." cannot send the browser away.
+        rest = urlencode([(name, value) for name, value in query if name != TOKEN_PARAMETER])
+        redirect = RedirectResponse(f"{self.base}/" + (f"?{rest}" if rest else ""), 303)
+        redirect.set_cookie(
+            self.cookie, self.session, httponly=True, samesite="strict", path=f"{self.base}/"
+        )
+        return redirect
+
+    def _length_refusal(self, length: str | None) -> Response | None:
+        if length is None:
+            return None  # streamed: the handlers cap what they read
+        if not length.isdigit():
+            return PlainTextResponse("Bad Content-Length header.", status_code=400)
+        if int(length) > self.max_body:
+            return PlainTextResponse("Request too large.", status_code=413)
         return None
 
     def _cookie_token(self, headers: Headers) -> str:
@@ -121,5 +151,6 @@ class Guard:
         morsel = jar.get(self.cookie)
         return "" if morsel is None else morsel.value
 
-    def _valid(self, offered: str) -> bool:
-        return bool(offered) and hmac.compare_digest(offered.encode(), self.token.encode())
+
+def _same(offered: str, secret: str) -> bool:
+    return bool(offered) and hmac.compare_digest(offered.encode(), secret.encode())

@@ -15,13 +15,49 @@ function csrfToken(form) {
 
 function setSource(row) {
   const select = row.querySelector("select.source");
-  row.dataset.source = select.value;
+  if (row.dataset.source !== "iam" || select.value !== "manual") row.dataset.source = select.value;
   const option = select.selectedOptions[0];
   const name = row.querySelector("input.name");
   const key = row.querySelector("input.key");
   if (option && name && key) {
     name.placeholder = option.dataset.nameHint || "";
     key.placeholder = option.dataset.keyHint || "";
+  }
+  const hint = row.querySelector(".prefix-hint");
+  if (hint) hint.textContent = option && option.dataset.prefix ? `${option.dataset.prefix}NAME:KEY` : "";
+}
+
+function reference(row) {
+  const source = row.querySelector("select.source").value;
+  const name = row.querySelector("input.name").value;
+  const key = row.querySelector("input.key").value;
+  return `_${source}:${name}${key ? `:${key}` : ""}`;
+}
+
+// The connection method: Manual input types every value (a reference
+// becomes its typed text, so nothing is lost); AWS IAM Role hides PASS and
+// types USER; Secrets Manager shows each field's source.
+function setMethod(form, method) {
+  const before = form.dataset.method;
+  form.dataset.method = method;
+  for (const row of form.querySelectorAll("fieldset.row")) {
+    const select = row.querySelector("select.source");
+    const value = row.querySelector("input.value");
+    const provider = !["manual", "keep", "iam"].includes(select.value);
+    if (method === "manual" && provider) {
+      value.value = reference(row);
+      select.value = "manual";
+    }
+    const iamField = ["f-USER", "f-PASS"].includes(row.id);
+    if (method === "iam" && iamField) {
+      if (row.id === "f-USER" && provider) value.value = row.querySelector("input.name").value;
+      select.value = "manual";
+      row.dataset.source = "iam";
+    } else if (before === "iam" && iamField) {
+      row.dataset.source = "manual";
+      if (row.id === "f-PASS") value.value = "";
+    }
+    setSource(row);
   }
 }
 
@@ -65,7 +101,7 @@ async function suggestNames(row) {
   if (!option || option.dataset.canList !== "yes") { fill(datalist, []); return; }
   const typed = row.querySelector("input.name").value;
   const query = new URLSearchParams({ source: source.value, prefix: typed });
-  const answer = await fetch(`/api/names?${query}`, { credentials: "same-origin" });
+  const answer = await fetch(`${document.body.dataset.base}/api/names?${query}`, { credentials: "same-origin" });
   const data = answer.ok ? await answer.json() : { names: [] };
   if (row.querySelector("input.name").value !== typed) return;  // a later request answers
   fill(datalist, (data.names || []).map((name) => [name, ""]));
@@ -77,20 +113,51 @@ async function suggestKeys(row) {
   const datalist = row.querySelector("datalist[id$='-keys']");
   if (!name || source.value === "manual" || source.value === "keep") {
     fill(datalist, []);
+    row.keyList = null;
+    checkKey(row);
     return;
   }
+  const listed = row.keyList;
+  if (listed && listed.source === source.value && listed.name === name) { checkKey(row); return; }
   const query = new URLSearchParams({ source: source.value, name });
-  const answer = await fetch(`/api/keys?${query}`, { credentials: "same-origin" });
+  const answer = await fetch(`${document.body.dataset.base}/api/keys?${query}`, { credentials: "same-origin" });
   const data = answer.ok ? await answer.json() : { keys: [] };
   if (row.querySelector("input.name").value !== name) return;
+  const keys = (data.keys || []).map((info) => info.key);
+  // No keys: the secret could not be listed (or has none); nothing to flag.
+  row.keyList = { source: source.value, name, keys: keys.length ? new Set(keys) : null };
   fill(datalist, (data.keys || []).map((info) => [info.key, info.type]));
+  checkKey(row);
+}
+
+// A KEY that is not among the keys the secret was listed with is flagged
+// as it is typed (a JSON Pointer, "/a/b", is left to Test).
+function checkKey(row) {
+  const note = row.querySelector("output.keynote");
+  const input = row.querySelector("input.key");
+  if (!note || !input) return;
+  const key = input.value;
+  const listed = row.keyList;
+  const source = row.querySelector("select.source").value;
+  const current = listed && listed.keys && listed.source === source
+    && listed.name === row.querySelector("input.name").value;
+  if (current && key && !key.startsWith("/") && !listed.keys.has(key)) {
+    note.textContent = `${key} is not a key of ${listed.name} (its keys: ${[...listed.keys].join(", ")})`;
+    input.setAttribute("aria-invalid", "true");
+  } else {
+    note.textContent = "";
+    input.removeAttribute("aria-invalid");
+  }
 }
 
 function enhance(form) {
   const later = debounce(() => validate(form), 250);
   for (const row of form.querySelectorAll("fieldset.row")) {
     const select = row.querySelector("select.source");
-    select.addEventListener("change", () => { setSource(row); later(); suggestNames(row); });
+    select.addEventListener("change", () => {
+      if (row.dataset.source === "iam") row.dataset.source = select.value;
+      setSource(row); later(); suggestNames(row);
+    });
     setSource(row);
     const name = row.querySelector("input.name");
     if (name) {
@@ -99,7 +166,10 @@ function enhance(form) {
       name.addEventListener("focus", names);
       const keys = debounce(() => suggestKeys(row), 200);
       name.addEventListener("change", keys);
-      row.querySelector("input.key").addEventListener("focus", keys);
+      name.addEventListener("input", keys);
+      const key = row.querySelector("input.key");
+      key.addEventListener("focus", keys);
+      key.addEventListener("input", () => { checkKey(row); keys(); });
     }
     const value = row.querySelector("input.value");
     const toggle = row.querySelector("button.show");
@@ -124,6 +194,16 @@ function enhance(form) {
     }
   }
   form.addEventListener("input", later);
+  const method = document.getElementById("method");
+  if (method) method.addEventListener("change", () => { setMethod(form, method.value); later(); });
+  // Ctrl+S (Cmd+S) saves, as the Save button does; Enter never does (the
+  // form's disabled default button stops implicit submission).
+  document.addEventListener("keydown", (event) => {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === "s") {
+      event.preventDefault();
+      form.requestSubmit(form.querySelector("button[value=save]"));
+    }
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
