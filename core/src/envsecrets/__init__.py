@@ -7,27 +7,31 @@
 Providers come from plugins; see :class:`Provider` and :data:`hookimpl`.
 """
 
-from envsecrets.commands import Command
-from envsecrets.errors import (
-    AccessDenied,
-    DeadlineExceeded,
-    DocumentError,
-    EnvsecretsError,
-    Failure,
-    KeyNotFound,
-    ListingNotSupported,
-    PluginError,
-    ProviderError,
-    ProviderNotInstalled,
-    ReferenceSyntaxError,
-    ResolutionError,
-    SecretNotFound,
-)
-from envsecrets.grammar import is_reference
-from envsecrets.hooks import hookimpl
-from envsecrets.provider import Document, Provider, SharedState, provider_can_list
-from envsecrets.resolver import Resolver, resolve_env
-from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envsecrets.commands import Command
+    from envsecrets.errors import (
+        AccessDenied,
+        DeadlineExceeded,
+        DocumentError,
+        EnvsecretsError,
+        Failure,
+        KeyNotFound,
+        ListingNotSupported,
+        PluginError,
+        ProviderError,
+        ProviderNotInstalled,
+        ReferenceSyntaxError,
+        ResolutionError,
+        SecretNotFound,
+    )
+    from envsecrets.grammar import is_reference
+    from envsecrets.hooks import hookimpl
+    from envsecrets.provider import Document, Provider, SharedState, provider_can_list
+    from envsecrets.resolver import Resolver, resolve_env
+    from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+
 
 __version__ = "0.2.0"
 
@@ -60,3 +64,50 @@ __all__ = [
     "provider_can_list",
     "resolve_env",
 ]
+
+#: Where each public name is defined. They are imported on first use
+#: (PEP 562): a thin client of the agent imports ``envsecrets.agent``
+#: without pluggy and the resolver behind these names.
+_HOMES = {
+    "Command": "envsecrets.commands",
+    **dict.fromkeys(
+        (
+            "AccessDenied",
+            "DeadlineExceeded",
+            "DocumentError",
+            "EnvsecretsError",
+            "Failure",
+            "KeyNotFound",
+            "ListingNotSupported",
+            "PluginError",
+            "ProviderError",
+            "ProviderNotInstalled",
+            "ReferenceSyntaxError",
+            "ResolutionError",
+            "SecretNotFound",
+        ),
+        "envsecrets.errors",
+    ),
+    "is_reference": "envsecrets.grammar",
+    "hookimpl": "envsecrets.hooks",
+    **dict.fromkeys(
+        ("Document", "Provider", "SharedState", "provider_can_list"), "envsecrets.provider"
+    ),
+    **dict.fromkeys(("Resolver", "resolve_env"), "envsecrets.resolver"),
+    **dict.fromkeys(("CheckResult", "KeyInfo", "NameListing", "Reference"), "envsecrets.results"),
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'envsecrets' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from envsecrets import isolation
 from envsecrets.cli import options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
-from envsecrets.cli.session import open_session
+from envsecrets.cli.session import (
+    ask_agent,
+    merged,
+    open_session,
+    read_files,
+    report,
+    request_files,
+)
 from envsecrets.commands import Command
 from envsecrets.errors import EnvsecretsError
 
@@ -20,6 +29,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     options.add_env_files(parser)
     options.add_timeout(parser)
+    options.add_no_agent(parser)
     parser.add_argument(
         "--keep-credentials",
         action="store_true",
@@ -46,22 +56,14 @@ def resolve(args: argparse.Namespace) -> int:
     """Print (or write) the resolved variables; nothing when one fails."""
     from envsecrets.formats import FORMATS, not_shell_names, write_private
 
-    session = open_session(args)
-    if isinstance(session, int):
-        return session
-    wanted = session.from_files if args.env_file else session.env
-    # With -e only the files' variables are printed: the user's own.
-    unknown = None if args.env_file or args.keep_credentials else session.unknown_credentials()
-    if unknown is not None:
-        session.resolver.close()
-        error(unknown)
-        return EXIT_USAGE
-    with session.resolver:
-        resolved = session.resolve(wanted)
-        if resolved is not None and not args.keep_credentials:
-            resolved = session.credential_free(resolved)
+    files = read_files(args)
+    if isinstance(files, int):
+        return files
+    resolved = _through_agent(args, files)
     if resolved is None:
-        return EXIT_FAILURE
+        resolved = _in_process(args, files)
+    if isinstance(resolved, int):
+        return resolved
     if args.format == "shell":
         skipped = not_shell_names(resolved)
         if skipped:
@@ -84,6 +86,47 @@ def resolve(args: argparse.Namespace) -> int:
         error(str(problem))
         return EXIT_FAILURE
     return EXIT_OK
+
+
+def _through_agent(
+    args: argparse.Namespace, files: list[isolation.EnvFile]
+) -> dict[str, str] | int | None:
+    """The agent's resolution; ``None`` to resolve in this process."""
+    request = {
+        "op": "resolve",
+        "process": dict(os.environ),
+        "files": request_files(files),
+        "files_only": bool(args.env_file),
+        "unknown": not (args.env_file or args.keep_credentials),
+    }
+    answer = ask_agent(args, request)
+    if answer is None or isinstance(answer, int):
+        return answer
+    code = report(answer)
+    if code is not None:
+        return code
+    resolved: dict[str, str] = answer["values"]
+    if args.keep_credentials:
+        return resolved
+    return isolation.without_credentials(resolved, answer["credentials"], keep=merged(files))
+
+
+def _in_process(args: argparse.Namespace, files: list[isolation.EnvFile]) -> dict[str, str] | int:
+    session = open_session(args, files)
+    if isinstance(session, int):
+        return session
+    wanted = session.from_files if args.env_file else session.env
+    # With -e only the files' variables are printed: the user's own.
+    unknown = None if args.env_file or args.keep_credentials else session.unknown_credentials()
+    if unknown is not None:
+        session.resolver.close()
+        error(unknown)
+        return EXIT_USAGE
+    with session.resolver:
+        resolved = session.resolve(wanted)
+        if resolved is not None and not args.keep_credentials:
+            resolved = session.credential_free(resolved)
+    return EXIT_FAILURE if resolved is None else resolved
 
 
 def _is_text(text: str) -> bool:
