@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import sys
+import time
 from collections.abc import Mapping
 
 from envsecrets.agent import paths, protocol
@@ -57,7 +58,7 @@ def exchange(path: str, request: Message, timeout: float) -> Message:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
-            sock.connect(path)
+            _connect(sock, path, time.monotonic() + timeout)
             protocol.send(sock, request)
             answer = protocol.receive(sock)
     except FileNotFoundError:
@@ -78,6 +79,21 @@ def exchange(path: str, request: Message, timeout: float) -> Message:
     if answer["exit"] == 0 and not _well_formed(answer, str(request.get("op"))):
         raise AgentUnavailable("the answer is not what was asked for")
     return answer
+
+
+def _connect(sock: socket.socket, path: str, deadline: float) -> None:
+    """Connect, waiting while the agent's backlog is full (a unix socket
+    with a timeout says EAGAIN at once instead of waiting)."""
+    pause = 0.001
+    while True:
+        try:
+            sock.connect(path)
+            return
+        except BlockingIOError:
+            if time.monotonic() + pause > deadline:
+                raise TimeoutError from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def _well_formed(answer: Message, op: str) -> bool:

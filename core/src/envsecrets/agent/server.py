@@ -35,6 +35,8 @@ class AgentServer(socketserver.ThreadingUnixStreamServer):
 
     daemon_threads = True
     block_on_close = False
+    #: Connections waiting to be accepted: a fleet starting at once.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, path: str, service: Service, allowed: Collection[int]) -> None:
         self.path = path
@@ -70,6 +72,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 ", ".join(map(str, sorted(self.server.allowed))),
             )
             self._send({"refused": f"this agent does not serve uid {uid}"})
+            self._drain()  # unread, discarded: the client reads the refusal
             return
         self.request.settimeout(REQUEST_SECONDS)
         try:
@@ -78,11 +81,14 @@ class _Handler(socketserver.BaseRequestHandler):
             if str(problem) != protocol.EMPTY:  # not a mere probe of the socket
                 log.warning("a bad request was refused: %s", problem)
             self._send({"error": f"bad request: {problem}"})
+            self._drain()
             return
         except OSError as problem:
             log.warning("a request could not be read: %s", type(problem).__name__)
             return
-        self._send(self._answer(message))
+        answer = self._answer(message)
+        log.info("answered %r for uid %s: exit %r", message.get("op"), uid, answer.get("exit"))
+        self._send(answer)
 
     def _answer(self, message: Message) -> Message:
         try:
@@ -93,6 +99,19 @@ class _Handler(socketserver.BaseRequestHandler):
         except Exception as problem:  # a bug must not stop the agent nor show a value
             log.error("a request failed: %s", type(problem).__name__)
             return failed(EXIT_FAILURE, f"the agent failed to answer ({type(problem).__name__})")
+
+    def _drain(self) -> None:
+        """Read what is left of a refused request (at most a frame, for at
+        most a second): closed with unread bytes, the connection would be
+        reset and its client would lose the answer."""
+        try:
+            self.request.shutdown(socket.SHUT_WR)
+            self.request.settimeout(1.0)
+            left = protocol.MAX_FRAME
+            while left > 0 and (chunk := self.request.recv(min(left, 1 << 20))):
+                left -= len(chunk)
+        except OSError:
+            pass
 
     def _send(self, answer: Message) -> None:
         try:

@@ -10,6 +10,7 @@ from envsecrets import isolation
 from envsecrets.cli import options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
 from envsecrets.cli.session import (
+    AGENT_VARIABLES,
     ask_agent,
     merged,
     open_session,
@@ -64,6 +65,8 @@ def resolve(args: argparse.Namespace) -> int:
         resolved = _in_process(args, files)
     if isinstance(resolved, int):
         return resolved
+    for name in AGENT_VARIABLES:  # the way to the agent stays with envsecrets
+        resolved.pop(name, None)
     if args.format == "shell":
         skipped = not_shell_names(resolved)
         if skipped:
