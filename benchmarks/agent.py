@@ -20,7 +20,6 @@ Targets: through the agent <= 0.1x in-process; in-process after the wins
 
 from __future__ import annotations
 
-import os
 import resource
 import subprocess
 import sys
@@ -63,7 +62,9 @@ class AgentResult:
 def _timed(command: list[str], env: Mapping[str, str], check_values: bool) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, env=dict(env), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        command, env=dict(env), capture_output=True, text=True, timeout=120, check=False
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
