@@ -70,7 +70,12 @@ CASES = {
     "pristine": (["run", "--pristine", "--", *PRINT_ENV], ROLE),
     "missing": (
         ["run", "--", *PRINT_ENV],
-        {**ROLE, "A": "_vaultkv2:secret/database/none:x", "B": "_aws:nope:k", "C": "_aws:pgprod:NOPE"},
+        {
+            **ROLE,
+            "A": "_vaultkv2:secret/database/none:x",
+            "B": "_aws:nope:k",
+            "C": "_aws:pgprod:NOPE",
+        },
     ),
     "confined": (
         ["run", "--", *PRINT_ENV],
