@@ -123,7 +123,9 @@ def test_an_env_file_setting_a_provider_setting_is_refused_the_same(
     servers: Servers, agent: Agent, tmp_path: Path
 ) -> None:
     role = tmp_path / "role.env"
-    role.write_text("VAULT_ADDR=http://attacker.invalid\nPG_PASS=_vaultkv2:secret/database/pg:password\n")
+    role.write_text(
+        "VAULT_ADDR=http://attacker.invalid\nPG_PASS=_vaultkv2:secret/database/pg:password\n"
+    )
     env = {**servers.settings, "HOME": str(tmp_path)}
     args = ("run", "-e", str(role), "--", *PRINT_ENV)
     through = envsecrets(*args, env={**env, "ENVSECRETS_AGENT_SOCK": str(agent.socket)})
