@@ -10,7 +10,7 @@ import socket
 import socketserver
 import stat
 import threading
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import FrameType
 
 from envsecrets.agent import paths, protocol
@@ -140,8 +140,9 @@ def listen(path: str, service: Service, allowed: Collection[int], *, default: bo
         raise AgentError(f"cannot listen on {path}: {problem.strerror or problem}") from None
 
 
-def serve(server: AgentServer) -> None:
-    """Serve until SIGTERM or SIGINT, then remove the socket."""
+def serve(server: AgentServer, ready: Callable[[], None] = lambda: None) -> None:
+    """Serve until SIGTERM or SIGINT, then remove the socket; *ready* is
+    called once the signals are handled (a supervisor may stop it then)."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
         # shutdown() waits for serve_forever(), which runs in this thread.
@@ -149,6 +150,7 @@ def serve(server: AgentServer) -> None:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        ready()
         server.serve_forever()
     finally:
         for sig, handler in previous.items():

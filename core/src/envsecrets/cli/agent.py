@@ -65,8 +65,10 @@ def agent(args: argparse.Namespace) -> int:
         except AgentError as problem:
             error(str(problem))
             return EXIT_FAILURE
-        print(f"envsecrets: agent listening on {path}", file=sys.stderr, flush=True)
-        serve(server)
+        serve(
+            server,
+            lambda: print(f"envsecrets: agent listening on {path}", file=sys.stderr, flush=True),
+        )
     log.info("agent stopped")
     return EXIT_OK
 
