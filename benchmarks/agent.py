@@ -5,9 +5,11 @@ to the servers (no added delay: what a session costs is its start-up), as
 four contenders interleaved, each a fresh process:
 
     in-process, today's way   the command line as it was: ``envsecrets.cli.main``
-                              (cyclic garbage collection on)
+                              (cyclic garbage collection on), botocore's own
+                              loader (listing every service)
     in-process, after wins    the console script's ``envsecrets.entry`` with
-                              ``--no-agent`` (garbage collection off)
+                              ``--no-agent`` (garbage collection off), the
+                              loader told the services used
     through the agent         the same entry, a thin client of a running agent
     python -c pass            the interpreter's floor
 
@@ -40,7 +42,12 @@ FLOOR = "`python -c pass`"
 CONTENDERS = (TODAY, WINS, AGENT, FLOOR)
 FLEET = 50
 
-_TODAY = "import sys; from envsecrets.cli.main import main; sys.exit(main())"
+#: Today's way: the command line as it was, with botocore's own loader (the
+#: envsecrets-aws loader that lists only the services used, undone here).
+_TODAY = (
+    "import sys; import envsecrets_aws.loader as loader; loader.install = lambda session: None; "
+    "from envsecrets.cli.main import main; sys.exit(main())"
+)
 _ENTRY = "import sys; from envsecrets.entry import main; sys.exit(main())"
 
 
@@ -181,9 +188,11 @@ def section(result: AgentResult) -> str:
         "The role of the previous section (Vault AppRole, AWS, `_envjson`), `run -- env` "
         "straight to the servers, four contenders interleaved, each a fresh process; median "
         f"of {result.runs} runs. Today's way is the command line as it was "
-        "(`envsecrets.cli.main`); after the wins is the console script's entry with "
-        "`--no-agent` (cyclic garbage collection off for short-lived commands); through "
-        "the agent is the same entry as a thin client of a running `envsecrets agent`.",
+        "(`envsecrets.cli.main`, garbage collection on, botocore's own loader); after the "
+        "wins is the console script's entry with `--no-agent` (cyclic garbage collection "
+        "off for short-lived commands; botocore's loader told the services used instead of "
+        "listing ~400); through the agent is the same entry as a thin client of a running "
+        "`envsecrets agent`.",
         "",
         "| contender | median wall | median CPU | vs in-process after the wins |",
         "|---|---|---|---|",
