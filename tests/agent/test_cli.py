@@ -286,3 +286,18 @@ def test_the_thin_run_imports_no_plugin_machinery(agent: Agent) -> None:
 
 def _via(agent: Agent) -> dict[str, str]:
     return {"ENVSECRETS_AGENT_SOCK": str(agent.socket)}
+
+
+def test_no_value_in_the_agents_logs_or_a_failed_answer(socket_path: Path, sentinel: str) -> None:
+    doc = json.dumps({"a": sentinel, "n": {"deep": sentinel}})
+    env = {"DOC": doc, "GOOD": "_envjson:DOC:a", "BAD": "_envjson:DOC:missing"}
+    with Agent(socket_path, {}, "-vv") as running:
+        done = envsecrets("run", "--", *PRINT_ENV, env={**env, **_via(running)})
+        got = envsecrets("get", "_envjson:DOC:n/deep", env={**env, **_via(running)})
+        assert running.stop() == 0
+    assert done.returncode == 1
+    assert "BAD=_envjson:DOC:missing" in done.stderr
+    assert got.returncode == 1
+    for text in (done.stdout, done.stderr, got.stdout, got.stderr, running.stderr):
+        assert sentinel not in text
+    assert "answered 'run'" in running.stderr
