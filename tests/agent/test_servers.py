@@ -158,3 +158,23 @@ def test_a_fleet_of_runs_logs_in_once(servers: Servers, tmp_path: Path) -> None:
             assert done.returncode == 0, done.stderr
             assert json.loads(done.stdout)["PG_PASS"] == "pg-s3cr3t"
     assert servers.logins() - before == 1
+
+
+READ = ("read", "secret/data/database/pg")
+
+
+@pytest.mark.parametrize(("options", "reads"), [((), 3), (("--cache-ttl", "300"), 1)])
+def test_values_are_fetched_per_session_unless_cached(
+    servers: Servers, tmp_path: Path, options: tuple[str, ...], reads: int
+) -> None:
+    def count() -> int:
+        return sum(1 for seen in audit_operations(servers.audit) if seen == READ)
+
+    before = count()
+    with Agent(tmp_path / "c.sock", {**servers.settings, "HOME": str(tmp_path)}, *options) as agent:
+        env = {"HOME": str(tmp_path), **ROLE, "ENVSECRETS_AGENT_SOCK": str(agent.socket)}
+        for _ in range(3):
+            done = envsecrets("run", "--", *PRINT_ENV, env=env)
+            assert done.returncode == 0, done.stderr
+            assert json.loads(done.stdout)["PG_PORT"] == "5432"  # _envjson: never cached
+    assert count() - before == reads
