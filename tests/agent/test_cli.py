@@ -66,6 +66,7 @@ CASES = {
     "resolve shell": (["resolve", "-f", "shell"], {**ROLE, "NOT-SHELL": "x"}),
     "resolve fails": (["resolve"], {**ROLE, "BAD": "_envjson:CONFIG:nope"}),
     "check": (["check", "--fetch"], {**ROLE, "BAD": "_envjson:CONFIG:nope", "E": "\x1b[31m"}),
+    "check, no fetch": (["check"], {**ROLE, "BAD": "_envjson:CONFIG"}),
     "get": (["get", "_envjson:CONFIG:nested"], ROLE),
     "get -n": (["get", "-n", "_envjson:CONFIG:port"], ROLE),
     "get fails": (["get", "_envjson:CONFIG:nope"], ROLE),
@@ -84,8 +85,9 @@ def test_the_agent_answers_as_in_process(verbose_agent: Agent, case: str) -> Non
         alone.stderr,
     )
     assert through.returncode != 0 or through.stdout  # something was compared
-    # `get NAME` is refused before any request; every other case was served.
-    assert _served(verbose_agent) == (0 if case == "get a name" else 1)
+    # `get NAME` is refused before any request, `check` without --fetch is
+    # checked in the process; every other case was served.
+    assert _served(verbose_agent) == (0 if case in ("get a name", "check, no fetch") else 1)
 
 
 def test_env_files_through_the_agent(verbose_agent: Agent, tmp_path: Path) -> None:

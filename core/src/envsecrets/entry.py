@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import gc
 
         gc.disable()
-    if word in THIN_COMMANDS and _agent_wanted(argv):
+    if word in THIN_COMMANDS and _agent_wanted(word, argv):
         code = _thin(word, argv)
         if code is not None:
             return code
@@ -51,12 +51,14 @@ def _command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _agent_wanted(argv: Sequence[str]) -> bool:
+def _agent_wanted(word: str, argv: Sequence[str]) -> bool:
     import os
 
     from envsecrets.agent import paths
 
     if "--no-agent" in argv or "--allow-provider-settings" in argv:
+        return False
+    if word == "check" and "--fetch" not in argv:  # checked in the process: nothing to ask
         return False
     return (
         paths.client_socket(os.environ) is not None
