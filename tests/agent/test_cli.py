@@ -144,7 +144,13 @@ def test_a_hundred_concurrent_clients_get_their_own_values(
 
     def one(index: int) -> None:
         process = {"DOC": json.dumps({"v": f"value-{index}"}), "X": "_envjson:DOC:v"}
-        request = {"op": "run", "process": process, "files": [], "unknown": True}
+        request = {
+            "op": "run",
+            "process": process,
+            "files": [],
+            "pristine": False,
+            "keep_credentials": False,
+        }
         start.wait()
         try:
             answers[index] = client.exchange(str(socket_path), {**request, "timeout": 60}, 90)

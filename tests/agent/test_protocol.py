@@ -144,7 +144,7 @@ def test_a_malformed_request_gets_a_reason(
                         "timeout": st.floats(allow_nan=True) | st.integers() | st.text(),
                         "reference": st.text(max_size=20),
                         "files_only": st.booleans() | st.integers(),
-                        "unknown": st.booleans(),
+                        "pristine": st.booleans(),
                         "command_problem": st.lists(st.integers() | st.text(), max_size=3),
                     },
                 ).map(lambda message: json.dumps(message).encode()),

@@ -7,8 +7,8 @@
 Providers come from plugins; see :class:`Provider` and :data:`hookimpl`.
 """
 
-from typing import TYPE_CHECKING
-
+#: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envsecrets.commands import Command
     from envsecrets.errors import (

@@ -13,9 +13,12 @@ import time
 from collections.abc import Mapping
 
 from envsecrets.agent import paths, protocol
-from envsecrets.agent.protocol import Message
 from envsecrets.cli.exits import EXIT_FAILURE, error
 from envsecrets.errors import escaped_lines
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets.agent.protocol import Message
 
 #: Seconds a client waits beyond the request's own deadline for the answer.
 GRACE = 5.0
@@ -99,12 +102,9 @@ def _connect(sock: socket.socket, path: str, deadline: float) -> None:
 def _well_formed(answer: Message, op: str) -> bool:
     """Whether a successful answer to *op* holds what its caller reads."""
     if op in ("run", "resolve"):
-        values, credentials = answer.get("values"), answer.get("credentials")
-        return (
-            isinstance(values, dict)
-            and all(isinstance(name, str) and isinstance(v, str) for name, v in values.items())
-            and isinstance(credentials, list)
-            and all(isinstance(name, str) for name in credentials)
+        values = answer.get("values")
+        return isinstance(values, dict) and all(
+            isinstance(name, str) and isinstance(value, str) for name, value in values.items()
         )
     if op == "check":
         results = answer.get("results")

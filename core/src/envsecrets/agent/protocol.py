@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import struct
-from typing import Any
 
 #: The protocol version; a peer speaking another is answered with an error.
 VERSION = 1
@@ -20,7 +19,14 @@ MAX_FRAME = 8 * 1024 * 1024
 
 _LENGTH = struct.Struct(">I")
 
-Message = dict[str, Any]
+#: typing.TYPE_CHECKING without importing typing (a thin client never does).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Message = dict[str, Any]
+else:
+    Message = dict
 
 
 #: The error of a connection closed before its first byte (a probe).

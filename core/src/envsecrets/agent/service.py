@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from envsecrets import isolation
@@ -60,19 +60,43 @@ class Service:
         if problem is not None:
             code, text = _command_problem(problem)
             return failed(code, text)
-        if request.field("unknown", bool):
+        pristine = request.field("pristine", bool)
+        keep = request.field("keep_credentials", bool)
+        if not (pristine or keep):
             unknown = self._unknown(request)
             if unknown is not None:
                 return failed(EXIT_USAGE, unknown)
-        return self._values(request, request.env)
+        try:
+            resolved = self.resolver.resolve(request.env, timeout=request.timeout)
+        except ResolutionError as failure:
+            return failed(EXIT_FAILURE, str(failure))
+        environment = session.handed_on(
+            resolved,
+            request.process,
+            request.from_files,
+            self.resolver.registry.credentials(),
+            pristine=pristine,
+            keep_credentials=keep,
+        )
+        return {"exit": EXIT_OK, "values": environment}
 
     def _resolve(self, request: _Request) -> Message:
         files_only = request.field("files_only", bool)
-        if request.field("unknown", bool):
+        keep = request.field("keep_credentials", bool)
+        # With -e only the files' variables are printed: the user's own.
+        if not (files_only or keep):
             unknown = self._unknown(request)
             if unknown is not None:
                 return failed(EXIT_USAGE, unknown)
-        return self._values(request, request.from_files if files_only else request.env)
+        wanted = request.from_files if files_only else request.env
+        try:
+            resolved = self.resolver.resolve(wanted, timeout=request.timeout)
+        except ResolutionError as failure:
+            return failed(EXIT_FAILURE, str(failure))
+        if not keep:
+            credentials = self.resolver.registry.credentials()
+            resolved = isolation.without_credentials(resolved, credentials, keep=request.from_files)
+        return {"exit": EXIT_OK, "values": resolved}
 
     def _check(self, request: _Request) -> Message:
         wanted = request.from_files if request.field("files_only", bool) else request.env
@@ -98,14 +122,6 @@ class Service:
         return session.unknown_credentials(
             self.resolver.registry, request.process, request.from_files
         )
-
-    def _values(self, request: _Request, wanted: Mapping[str, str]) -> Message:
-        try:
-            values = self.resolver.resolve(wanted, timeout=request.timeout)
-        except ResolutionError as failure:
-            return failed(EXIT_FAILURE, str(failure))
-        credentials = sorted(self.resolver.registry.credentials())
-        return {"exit": EXIT_OK, "values": values, "credentials": credentials}
 
 
 def failed(code: int, *errors: str) -> Message:

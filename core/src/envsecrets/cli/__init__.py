@@ -16,8 +16,6 @@ use (PEP 562): the agent's thin client (:mod:`envsecrets.entry`) imports
 command modules of this package without the plugin machinery behind them.
 """
 
-from typing import TYPE_CHECKING
-
 from envsecrets.cli.exits import (
     EXIT_CANNOT_EXECUTE,
     EXIT_FAILURE,
@@ -27,6 +25,8 @@ from envsecrets.cli.exits import (
     EXIT_USAGE,
 )
 
+#: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envsecrets.cli.builtin import BUILTIN_COMMANDS
     from envsecrets.cli.main import build_parser, main

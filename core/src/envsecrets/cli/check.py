@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 
-from envsecrets import isolation
 from envsecrets.cli import options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK
 from envsecrets.cli.session import ask_agent, open_session, read_files, report, request_files
 from envsecrets.commands import Command
 from envsecrets.errors import escaped, quote_reference
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets import isolation
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 from envsecrets.errors import escaped_lines
 
+#: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envsecrets.registry import Registry
 

@@ -6,13 +6,11 @@ import argparse
 import os
 import sys
 
-from envsecrets import isolation
 from envsecrets.cli import options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
 from envsecrets.cli.session import (
     AGENT_VARIABLES,
     ask_agent,
-    merged,
     open_session,
     read_files,
     report,
@@ -20,6 +18,10 @@ from envsecrets.cli.session import (
 )
 from envsecrets.commands import Command
 from envsecrets.errors import EnvsecretsError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets import isolation
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +102,7 @@ def _through_agent(
         "process": dict(os.environ),
         "files": request_files(files),
         "files_only": bool(args.env_file),
-        "unknown": not (args.env_file or args.keep_credentials),
+        "keep_credentials": args.keep_credentials,
     }
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
@@ -108,10 +110,8 @@ def _through_agent(
     code = report(answer)
     if code is not None:
         return code
-    resolved: dict[str, str] = answer["values"]
-    if args.keep_credentials:
-        return resolved
-    return isolation.without_credentials(resolved, answer["credentials"], keep=merged(files))
+    resolved: dict[str, str] = answer["values"]  # without the credentials, unless kept
+    return resolved
 
 
 def _in_process(args: argparse.Namespace, files: list[isolation.EnvFile]) -> dict[str, str] | int:

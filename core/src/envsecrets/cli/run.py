@@ -6,9 +6,7 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Iterable
 
-from envsecrets import grammar, isolation
 from envsecrets.cli import options
 from envsecrets.cli.exits import (
     EXIT_CANNOT_EXECUTE,
@@ -20,6 +18,7 @@ from envsecrets.cli.exits import (
 from envsecrets.cli.session import (
     AGENT_VARIABLES,
     ask_agent,
+    handed_on,
     merged,
     open_session,
     read_files,
@@ -27,6 +26,10 @@ from envsecrets.cli.session import (
     request_files,
 )
 from envsecrets.commands import Command
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets import isolation
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +115,8 @@ def _through_agent(
         "process": process,
         "files": request_files(files),
         "command_problem": None if problem is None else list(problem),
-        "unknown": not (args.pristine or args.keep_credentials),
+        "pristine": args.pristine,
+        "keep_credentials": args.keep_credentials,
     }
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
@@ -120,7 +124,8 @@ def _through_agent(
     code = report(answer)
     if code is not None:
         return code
-    return _handed_on(args, answer["values"], process, from_files, answer["credentials"])
+    environment: dict[str, str] = answer["values"]  # what COMMAND receives, worked out there
+    return environment
 
 
 def _in_process(
@@ -143,25 +148,14 @@ def _in_process(
         resolved = session.resolve(session.env)
         if resolved is None:
             return EXIT_FAILURE
-        credentials = session.resolver.registry.credentials()
-        return _handed_on(args, resolved, session.process, session.from_files, credentials)
-
-
-def _handed_on(
-    args: argparse.Namespace,
-    resolved: dict[str, str],
-    process: dict[str, str],
-    from_files: dict[str, str],
-    credentials: Iterable[str],
-) -> dict[str, str]:
-    """What COMMAND receives of the *resolved* variables."""
-    if args.pristine:
-        env = {**process, **from_files}
-        references = [name for name, text in env.items() if grammar.parse(text)]
-        return isolation.pristine(resolved, process, from_files, references)
-    if not args.keep_credentials:
-        return isolation.without_credentials(resolved, credentials, keep=from_files)
-    return resolved
+        return handed_on(
+            resolved,
+            session.process,
+            session.from_files,
+            session.resolver.registry.credentials(),
+            pristine=args.pristine,
+            keep_credentials=args.keep_credentials,
+        )
 
 
 def find_command(command: str, path: str) -> tuple[int, str] | None:

@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
 
-from envsecrets import isolation
 from envsecrets.cli.exits import EXIT_USAGE, error
-from envsecrets.errors import EnvsecretsError
-from envsecrets.grammar import is_reference
-from envsecrets.provider import setting_matches
 
+#: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from envsecrets import isolation
     from envsecrets.agent.protocol import Message
     from envsecrets.registry import Registry
     from envsecrets.resolver import Resolver
@@ -47,6 +45,8 @@ class Session:
     def credential_free(self, variables: Mapping[str, str]) -> dict[str, str]:
         """*variables* without the credentials of this process; those the
         env files set are the user's own and stay."""
+        from envsecrets import isolation
+
         credentials = self.resolver.registry.credentials()
         return isolation.without_credentials(variables, credentials, keep=self.from_files)
 
@@ -63,6 +63,30 @@ class Session:
         except ResolutionError as failure:
             error(str(failure))
             return None
+
+
+def handed_on(
+    resolved: dict[str, str],
+    process: Mapping[str, str],
+    from_files: Mapping[str, str],
+    credentials: Iterable[str],
+    *,
+    pristine: bool,
+    keep_credentials: bool,
+) -> dict[str, str]:
+    """What COMMAND of ``run`` receives of the *resolved* variables: with
+    *pristine*, the env files' variables, the references and ``PATH``,
+    ``HOME``, ``LANG``, ``TERM``; else all but the *credentials*, unless
+    *keep_credentials*."""
+    from envsecrets import grammar, isolation
+
+    if pristine:
+        env = {**process, **from_files}
+        references = [name for name, text in env.items() if grammar.parse(text)]
+        return isolation.pristine(resolved, process, from_files, references)
+    if not keep_credentials:
+        return isolation.without_credentials(resolved, credentials, keep=from_files)
+    return resolved
 
 
 def merged(files: Iterable[isolation.EnvFile]) -> dict[str, str]:
@@ -83,6 +107,9 @@ def unknown_credentials(
     that look like credentials (and are no declared one) are present,
     fail closed rather than guess.
     """
+    from envsecrets import isolation
+    from envsecrets.grammar import is_reference
+    from envsecrets.provider import setting_matches
     from envsecrets.registry import CREDENTIALS_GROUP
 
     if not registry.undeclared:
@@ -112,6 +139,8 @@ def refusals(registry: Registry, files: Sequence[isolation.EnvFile]) -> list[str
     """Why no session may open (each an exit-2 error), or nothing: an
     ``ENVSECRETS_PLUGINS`` naming what is not installed, or env files that
     set provider settings (they would decide where credentials go)."""
+    from envsecrets import isolation
+
     if registry.allowlist_error:
         return [registry.allowlist_error]
     return [
@@ -126,6 +155,7 @@ def read_files(args: argparse.Namespace) -> list[isolation.EnvFile] | int:
     files: list[isolation.EnvFile] = []
     if args.env_file:
         from envsecrets.envfiles import read_each  # python-dotenv only when needed
+        from envsecrets.errors import EnvsecretsError
 
         try:
             files = read_each(args.env_file)
