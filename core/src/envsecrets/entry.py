@@ -84,16 +84,18 @@ def _thin(word: str, argv: Sequence[str]) -> int | None:
 
     from envsecrets.cli import options
     from envsecrets.cli.exits import EXIT_INTERRUPTED
-    from envsecrets.commands import Command
 
-    command = importlib.import_module(f"envsecrets.cli.{word}").COMMAND
-    assert isinstance(command, Command)
+    # The module's functions, not its COMMAND record: each thin command's
+    # module names its action after the command (run.run, get.get...).
+    module = importlib.import_module(f"envsecrets.cli.{word}")
+    configure_parser = module.configure_parser
+    action = getattr(module, word)
     parser = _ThinParser(prog="envsecrets", add_help=False)
     options.add_verbose(parser)
     subparsers = parser.add_subparsers(dest="command", parser_class=_ThinParser)
     sub = subparsers.add_parser(word, add_help=False)
     options.add_verbose(sub)
-    command.configure_parser(sub)
+    configure_parser(sub)
     try:
         args = parser.parse_args(argv)
     except _Defer:
@@ -103,7 +105,7 @@ def _thin(word: str, argv: Sequence[str]) -> int | None:
 
         logs.configure(args.verbose)
     try:
-        return int(command.action(args) or 0)
+        return int(action(args) or 0)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 from envsecrets.agent import paths, protocol
 from envsecrets.cli.exits import EXIT_FAILURE, error
-from envsecrets.errors import escaped_lines
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
 if TYPE_CHECKING:
@@ -48,6 +47,8 @@ def ask(environ: Mapping[str, str], request: Message, timeout: float) -> Message
         if required:
             error(f"the agent at {path} did not answer ({problem}); {paths.MODE_VARIABLE}=required")
             return EXIT_FAILURE
+        from envsecrets.errors import escaped_lines
+
         note = f"the agent at {path} did not answer ({problem}); resolving in this process"
         print(f"envsecrets: note: {escaped_lines(note)}", file=sys.stderr)
         return None

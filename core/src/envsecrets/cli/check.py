@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK
 from envsecrets.cli.session import ask_agent, open_session, read_files, report, request_files
-from envsecrets.commands import Command
 from envsecrets.errors import escaped, quote_reference
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
@@ -83,6 +82,6 @@ def _through_agent(
     return [(variable, text, problem) for variable, text, problem in answer["results"]]
 
 
-COMMAND = Command(
-    "check", "validate references without printing any value", configure_parser, check
+__getattr__ = lazy.command_on_first_use(
+    __name__, "check", "validate references without printing any value", configure_parser, check
 )

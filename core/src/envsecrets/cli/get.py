@@ -7,11 +7,9 @@ import os
 import sys
 
 from envsecrets import grammar
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, refused_allowlist
 from envsecrets.cli.session import ask_agent, report
-from envsecrets.commands import Command
-from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +27,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def get(args: argparse.Namespace) -> int:
     """Print the value of ``args.reference``."""
+    from envsecrets.errors import EnvsecretsError, ResolutionError, quote_reference
     from envsecrets.formats import is_shell_name
 
     text = args.reference
@@ -73,4 +72,6 @@ def _through_agent(args: argparse.Namespace) -> int | None:
     return EXIT_OK
 
 
-COMMAND = Command("get", "print the value of one reference", configure_parser, get)
+__getattr__ = lazy.command_on_first_use(
+    __name__, "get", "print the value of one reference", configure_parser, get
+)

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
 from envsecrets.cli.session import (
     AGENT_VARIABLES,
@@ -16,7 +16,6 @@ from envsecrets.cli.session import (
     report,
     request_files,
 )
-from envsecrets.commands import Command
 from envsecrets.errors import EnvsecretsError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
@@ -142,6 +141,10 @@ def _is_text(text: str) -> bool:
     return True
 
 
-COMMAND = Command(
-    "resolve", "print the resolved variables (dotenv, json or shell)", configure_parser, resolve
+__getattr__ = lazy.command_on_first_use(
+    __name__,
+    "resolve",
+    "print the resolved variables (dotenv, json or shell)",
+    configure_parser,
+    resolve,
 )

@@ -7,7 +7,7 @@ import os
 import shutil
 import sys
 
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import (
     EXIT_CANNOT_EXECUTE,
     EXIT_FAILURE,
@@ -25,7 +25,6 @@ from envsecrets.cli.session import (
     report,
     request_files,
 )
-from envsecrets.commands import Command
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
 if TYPE_CHECKING:
@@ -176,7 +175,8 @@ def find_command(command: str, path: str) -> tuple[int, str] | None:
     return EXIT_NOT_FOUND, f"command not found: {command}"
 
 
-COMMAND = Command(
+__getattr__ = lazy.command_on_first_use(
+    __name__,
     "run",
     "resolve the environment, then replace this process with COMMAND",
     configure_parser,
