@@ -164,3 +164,12 @@ def test_fuzz_the_agent_never_stops(server: AgentServer, data: bytes) -> None:
 
 def test_a_socket_path_is_private(server: AgentServer) -> None:
     assert Path(server.path).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_default_socket() -> None:
+    from envsecrets.agent.paths import default_socket
+
+    uid = __import__("os").getuid()
+    assert default_socket({"XDG_RUNTIME_DIR": "/run/user/7"}) == "/run/user/7/envsecrets/agent.sock"
+    assert default_socket({"TMPDIR": "/var/tmp/me"}) == f"/var/tmp/me/envsecrets-{uid}/agent.sock"
+    assert default_socket({"XDG_RUNTIME_DIR": "relative"}) == f"/tmp/envsecrets-{uid}/agent.sock"

@@ -15,13 +15,15 @@ MODE_VARIABLE = "ENVSECRETS_AGENT"
 
 def default_socket(environ: Mapping[str, str]) -> str:
     """``$XDG_RUNTIME_DIR/envsecrets/agent.sock``, else
-    ``envsecrets-UID/agent.sock`` in the temporary directory."""
+    ``envsecrets-UID/agent.sock`` in ``$TMPDIR`` (``/tmp`` without it, as
+    ssh-agent). Cheap: every ``run`` without an agent asks where it would be."""
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime):
         return os.path.join(runtime, "envsecrets", "agent.sock")
-    import tempfile  # only without XDG_RUNTIME_DIR
-
-    return os.path.join(tempfile.gettempdir(), f"envsecrets-{os.getuid()}", "agent.sock")
+    temporary = environ.get("TMPDIR")
+    if not (temporary and os.path.isabs(temporary)):
+        temporary = "/tmp"  # noqa: S108 (a private directory is made in it, as ssh-agent's)
+    return os.path.join(temporary, f"envsecrets-{os.getuid()}", "agent.sock")
 
 
 def client_socket(environ: Mapping[str, str]) -> str | None:
