@@ -178,3 +178,31 @@ def test_values_are_fetched_per_session_unless_cached(
             assert done.returncode == 0, done.stderr
             assert json.loads(done.stdout)["PG_PORT"] == "5432"  # _envjson: never cached
     assert count() - before == reads
+
+
+def test_the_clients_deadline_bounds_its_request(tmp_path: Path) -> None:
+    # A Vault that accepts connections and never answers.
+    import socket as sockets
+    import time
+
+    with sockets.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        settings = {"VAULT_ADDR": f"http://127.0.0.1:{silent.getsockname()[1]}"}
+        settings["VAULT_TOKEN"] = "t"
+        env = {"HOME": str(tmp_path), **settings, "P": "_vaultkv2:secret/app:password"}
+        with Agent(tmp_path / "d.sock", {**settings, "HOME": str(tmp_path)}) as agent:
+            started = time.monotonic()
+            through = envsecrets(
+                "run", "--timeout", "1", "--", *PRINT_ENV, env={**env, **_via_socket(agent)}
+            )
+            elapsed = time.monotonic() - started
+        alone = envsecrets("run", "--no-agent", "--timeout", "1", "--", *PRINT_ENV, env=env)
+    assert through.returncode == alone.returncode == 1
+    assert through.stderr == alone.stderr
+    assert "before the deadline" in through.stderr
+    assert elapsed < 10  # the request's own deadline, not the agent's default (30 s)
+
+
+def _via_socket(agent: Agent) -> dict[str, str]:
+    return {"ENVSECRETS_AGENT_SOCK": str(agent.socket)}
