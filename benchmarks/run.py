@@ -1,7 +1,7 @@
 """The benchmark runner: every scenario in one run, one Markdown report.
 
 python -m benchmarks [--repeat 5] [--cold-runs 15] [--scale-runs 15] [--role-runs 9]
-                     [--delay 0.02] [--only cold|fanout|role|scale]...
+                     [--delay 0.02] [--only cold|fanout|role|scale|agent]...
                      [--output docs/performance.md]
 """
 
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import cold_start, fanout, role, scale
+from benchmarks import agent, cold_start, fanout, role, scale
 from benchmarks.servers import ROOT, Servers
 from benchmarks.stats import Target, ms, operations_text, ratio
 
@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--secrets", type=int, default=100, help="distinct secrets in fan-out")
     parser.add_argument(
         "--only",
-        choices=("cold", "fanout", "role", "scale"),
+        choices=("cold", "fanout", "role", "scale", "agent"),
         action="append",
         help="run only these",
     )
@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    only = set(args.only or ("cold", "fanout", "role", "scale"))
+    only = set(args.only or ("cold", "fanout", "role", "scale", "agent"))
     started = time.perf_counter()
     sections: list[str] = []
     found: list[Target] = []
@@ -66,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
             found_role = role.run(servers, args.role_runs)
         found += role.targets(found_role)
         sections.append(role.section(found_role))
+    if "agent" in only:
+        _say("agent (servers, seeding) ...")
+        with Servers(delay=args.delay) as servers:
+            found_agent = agent.run(servers, args.role_runs)
+        found += agent.targets(found_agent)
+        sections.append(agent.section(found_agent))
     if "scale" in only:
         _say("scale ...")
         points, peak = scale.run(args.scale_runs)

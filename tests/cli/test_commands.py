@@ -117,7 +117,16 @@ def test_the_allowlist_loads_only_the_named_plugins(cli: Runner, site: Path) -> 
 
 
 def test_the_built_in_commands_come_through_the_hook() -> None:
-    assert BUILTIN_COMMANDS == ("run", "resolve", "check", "get", "ls", "providers", "new-provider")
+    assert BUILTIN_COMMANDS == (
+        "run",
+        "resolve",
+        "check",
+        "get",
+        "ls",
+        "providers",
+        "new-provider",
+        "agent",
+    )
     registry = load_registry(environ={}, plugins=[builtin], entry_points=False, commands=True)
     assert not registry.failures
     assert tuple(registry.commands) == BUILTIN_COMMANDS

@@ -1,5 +1,5 @@
 """``python -m envsecrets``: the command line."""
 
-from envsecrets.cli import main
+from envsecrets.entry import main
 
 raise SystemExit(main())

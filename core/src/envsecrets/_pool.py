@@ -13,6 +13,7 @@ long-lived agent that builds many resolvers does not accumulate threads.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import queue
 import threading
@@ -25,7 +26,7 @@ T = TypeVar("T")
 #: Seconds an idle worker waits for a task before it exits.
 IDLE_SECONDS = 30.0
 
-_Task = tuple["Future[Any]", Callable[..., Any], tuple[Any, ...]]
+_Task = tuple["Future[Any]", contextvars.Context, Callable[..., Any], tuple[Any, ...]]
 _serial = itertools.count(1)
 
 
@@ -48,12 +49,15 @@ class DaemonPool:
         return f"<DaemonPool {self._name} workers={self._workers}/{self._max_workers}>"
 
     def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
-        """Queue ``function(*args)``; its future holds the result or error."""
+        """Queue ``function(*args)``, to run in a copy of the caller's
+        context (a resident agent's request variables follow the fetch);
+        its future holds the result or error."""
         future: Future[T] = Future()
+        context = contextvars.copy_context()
         with self._lock:
             if self._shut:
                 raise RuntimeError("the pool is shut down")
-            self._tasks.put((future, function, args))
+            self._tasks.put((future, context, function, args))
             if self._idle > 0:
                 self._idle -= 1  # that worker takes this task
                 return future
@@ -79,13 +83,13 @@ class DaemonPool:
                 continue  # a submit counted on it just now: stay for that task
             if task is None:
                 return
-            future, function, args = task
+            future, context, function, args = task
             if future.set_running_or_notify_cancel():
                 try:
-                    future.set_result(function(*args))
+                    future.set_result(context.run(function, *args))
                 except BaseException as error:  # handed to the caller through the future
                     future.set_exception(error)
-            del task, future, function, args
+            del task, future, context, function, args
             with self._lock:
                 if self._shut:
                     return

@@ -18,7 +18,7 @@ from functools import partial
 
 from envsecrets._pool import DaemonPool
 from envsecrets.errors import DeadlineExceeded, EnvsecretsError, ProviderError
-from envsecrets.provider import Document, FetchResult, Provider
+from envsecrets.provider import Document, FetchResult, Provider, serving_a_request
 from envsecrets.results import SecretId
 
 _Slot = Future[FetchResult]  # filled with one secret's document or error
@@ -108,10 +108,11 @@ class Fetcher:
         (single flight): 200 sessions starting at once cost one request each.
         """
         slot: _Slot = Future()
-        if self._cache is None:
+        cache = self._cache if self._caching(secret_id[0]) else None
+        if cache is None:
             return None, slot, True
         with self._lock:
-            document = self._cache.get(secret_id)  # expired entries are gone
+            document = cache.get(secret_id)  # expired entries are gone
             if document is not None:
                 return document, slot, False
             shared = self._inflight.get(secret_id)
@@ -120,6 +121,15 @@ class Fetcher:
             if not self._closed:
                 self._inflight[secret_id] = slot
             return None, slot, True
+
+    def _caching(self, prefix: str) -> bool:
+        """Whether documents of *prefix* go through the cache: not when a
+        resident agent serves a request and the provider declares no
+        settings (no backend: it reads the request's own variables, as
+        ``_envjson`` does, which no other client may be served)."""
+        if self._cache is None:
+            return False
+        return not (serving_a_request() and not self._provider(prefix).settings)
 
     def _submit(self, slots: Mapping[SecretId, _Slot]) -> list[Future[None]]:
         """Start the fetches of *slots*: one per name, or one per chunk for
@@ -182,10 +192,11 @@ class Fetcher:
             answer = answers.get(name, error)
             if answer is None:
                 answer = ProviderError(f"the _{prefix} provider returned nothing for {name!r}")
-            if self._cache is not None:
+            cache = self._cache if self._caching(prefix) else None
+            if cache is not None:
                 with self._lock:
                     if not isinstance(answer, BaseException) and not self._closed:
-                        self._cache[(prefix, name)] = answer
+                        cache[(prefix, name)] = answer
                     if self._inflight.get((prefix, name)) is slot:
                         del self._inflight[(prefix, name)]
             slot.set_result(answer)

@@ -45,6 +45,29 @@ class SharedState:
             return cast(T, self._objects[key])
 
 
+#: The variables of the request being served, where a resident agent set them.
+_serving: ContextVar[Mapping[str, str] | None] = ContextVar("envsecrets_serving", default=None)
+
+
+@contextmanager
+def serving(variables: Mapping[str, str]) -> Iterator[None]:
+    """Within this block (and the fetches it starts: the core's pool runs
+    each task in a copy of its submitter's context), every provider's
+    :attr:`Provider.variables` is *variables*: the data of the one request
+    a long-lived resolver is serving, never another client's nor the
+    agent's own environment."""
+    token = _serving.set(variables)
+    try:
+        yield
+    finally:
+        _serving.reset(token)
+
+
+def serving_a_request() -> bool:
+    """Tell whether a request's variables are in place (see :func:`serving`)."""
+    return _serving.get() is not None
+
+
 #: What the resolver hands the providers it builds, besides ``environ``.
 _building: ContextVar[tuple[Mapping[str, str], SharedState] | None] = ContextVar(
     "envsecrets_building", default=None
@@ -137,16 +160,26 @@ class Provider:
         #: The agent's environment: configuration comes from here, never
         #: from ``os.environ`` directly, and never from env files.
         self.environ = environ
-        #: The variables being resolved (env files included) over
-        #: :attr:`environ`: data a provider may read as documents (as
-        #: ``_envjson`` does), never settings.
-        self.variables: Mapping[str, str] = environ if variables is None else variables
+        self._variables: Mapping[str, str] = environ if variables is None else variables
         #: State shared with the other providers of the same plugin in the
         #: same resolver (one client, one login).
         self.shared = SharedState() if shared is None else shared
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} prefix={self.prefix!r}>"
+
+    @property
+    def variables(self) -> Mapping[str, str]:
+        """The variables being resolved (env files included) over
+        :attr:`environ`: data a provider may read as documents (as
+        ``_envjson`` does), never settings. In a resident agent, those of
+        the request being served (see :func:`serving`)."""
+        scoped = _serving.get()
+        return self._variables if scoped is None else scoped
+
+    @variables.setter
+    def variables(self, variables: Mapping[str, str]) -> None:
+        self._variables = variables
 
     @classmethod
     def split(cls, rest: str) -> tuple[str, str | None]:

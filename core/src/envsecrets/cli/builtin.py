@@ -13,7 +13,16 @@ from envsecrets.hooks import hookimpl
 
 #: The built-in command words, in ``--help`` order. Each is defined by the
 #: module of its name (``-`` as ``_``) in this package, as ``COMMAND``.
-BUILTIN_COMMANDS = ("run", "resolve", "check", "get", "ls", "providers", "new-provider")
+BUILTIN_COMMANDS = (
+    "run",
+    "resolve",
+    "check",
+    "get",
+    "ls",
+    "providers",
+    "new-provider",
+    "agent",
+)
 
 assert __name__ == BUILTIN_PLUGIN, "CommandInfo.builtin knows this module by name"
 

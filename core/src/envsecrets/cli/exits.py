@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
-from envsecrets.errors import escaped_lines
-
+#: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from envsecrets.registry import Registry
 
@@ -26,6 +25,8 @@ def error(message: str) -> None:
     """Print *message* to stderr as ``envsecrets: error: ...``, every line
     escaped for the terminal (a name or server text from outside cannot
     send an escape sequence)."""
+    from envsecrets.errors import escaped_lines  # only when there is an error to print
+
     print(f"envsecrets: error: {escaped_lines(message)}", file=sys.stderr)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from envsecrets.resolver import DEFAULT_TIMEOUT
+#: The default of --timeout (the resolver's DEFAULT_TIMEOUT; not imported: the
+#: agent's thin client parses options without the resolver).
+DEFAULT_TIMEOUT = 30.0
 
 
 def positive_seconds(text: str) -> float:
@@ -68,4 +70,14 @@ def add_timeout(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_TIMEOUT,
         metavar="S",
         help=f"deadline for the whole resolution, in seconds (default {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def add_no_agent(parser: argparse.ArgumentParser) -> None:
+    """``--no-agent``: resolve in this process even when an agent runs."""
+    parser.add_argument(
+        "--no-agent",
+        action="store_true",
+        help="resolve in this process, not through `envsecrets agent` (used by default when "
+        "ENVSECRETS_AGENT_SOCK is set or the default socket exists)",
     )

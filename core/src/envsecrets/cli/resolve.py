@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error
-from envsecrets.cli.session import open_session
-from envsecrets.commands import Command
+from envsecrets.cli.session import (
+    AGENT_VARIABLES,
+    ask_agent,
+    open_session,
+    read_files,
+    report,
+    request_files,
+)
 from envsecrets.errors import EnvsecretsError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets import isolation
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +31,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     options.add_env_files(parser)
     options.add_timeout(parser)
+    options.add_no_agent(parser)
     parser.add_argument(
         "--keep-credentials",
         action="store_true",
@@ -46,22 +58,16 @@ def resolve(args: argparse.Namespace) -> int:
     """Print (or write) the resolved variables; nothing when one fails."""
     from envsecrets.formats import FORMATS, not_shell_names, write_private
 
-    session = open_session(args)
-    if isinstance(session, int):
-        return session
-    wanted = session.from_files if args.env_file else session.env
-    # With -e only the files' variables are printed: the user's own.
-    unknown = None if args.env_file or args.keep_credentials else session.unknown_credentials()
-    if unknown is not None:
-        session.resolver.close()
-        error(unknown)
-        return EXIT_USAGE
-    with session.resolver:
-        resolved = session.resolve(wanted)
-        if resolved is not None and not args.keep_credentials:
-            resolved = session.credential_free(resolved)
+    files = read_files(args)
+    if isinstance(files, int):
+        return files
+    resolved = _through_agent(args, files)
     if resolved is None:
-        return EXIT_FAILURE
+        resolved = _in_process(args, files)
+    if isinstance(resolved, int):
+        return resolved
+    for name in AGENT_VARIABLES:  # the way to the agent stays with envsecrets
+        resolved.pop(name, None)
     if args.format == "shell":
         skipped = not_shell_names(resolved)
         if skipped:
@@ -86,6 +92,45 @@ def resolve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _through_agent(
+    args: argparse.Namespace, files: list[isolation.EnvFile]
+) -> dict[str, str] | int | None:
+    """The agent's resolution; ``None`` to resolve in this process."""
+    request = {
+        "op": "resolve",
+        "process": dict(os.environ),
+        "files": request_files(files),
+        "files_only": bool(args.env_file),
+        "keep_credentials": args.keep_credentials,
+    }
+    answer = ask_agent(args, request)
+    if answer is None or isinstance(answer, int):
+        return answer
+    code = report(answer)
+    if code is not None:
+        return code
+    resolved: dict[str, str] = answer["values"]  # without the credentials, unless kept
+    return resolved
+
+
+def _in_process(args: argparse.Namespace, files: list[isolation.EnvFile]) -> dict[str, str] | int:
+    session = open_session(args, files)
+    if isinstance(session, int):
+        return session
+    wanted = session.from_files if args.env_file else session.env
+    # With -e only the files' variables are printed: the user's own.
+    unknown = None if args.env_file or args.keep_credentials else session.unknown_credentials()
+    if unknown is not None:
+        session.resolver.close()
+        error(unknown)
+        return EXIT_USAGE
+    with session.resolver:
+        resolved = session.resolve(wanted)
+        if resolved is not None and not args.keep_credentials:
+            resolved = session.credential_free(resolved)
+    return EXIT_FAILURE if resolved is None else resolved
+
+
 def _is_text(text: str) -> bool:
     if text.isascii():
         return True
@@ -96,6 +141,10 @@ def _is_text(text: str) -> bool:
     return True
 
 
-COMMAND = Command(
-    "resolve", "print the resolved variables (dotenv, json or shell)", configure_parser, resolve
+__getattr__ = lazy.command_on_first_use(
+    __name__,
+    "resolve",
+    "print the resolved variables (dotenv, json or shell)",
+    configure_parser,
+    resolve,
 )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import shutil
 import sys
 
-from envsecrets import grammar, isolation
-from envsecrets.cli import options
+from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import (
     EXIT_CANNOT_EXECUTE,
     EXIT_FAILURE,
@@ -17,10 +15,20 @@ from envsecrets.cli.exits import (
     EXIT_USAGE,
     error,
 )
-from envsecrets.cli.session import open_session
-from envsecrets.commands import Command
+from envsecrets.cli.session import (
+    AGENT_VARIABLES,
+    ask_agent,
+    handed_on,
+    merged,
+    open_session,
+    read_files,
+    report,
+    request_files,
+)
 
-log = logging.getLogger("envsecrets")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    from envsecrets import isolation
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -33,6 +41,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     options.add_env_files(parser)
     options.add_timeout(parser)
+    options.add_no_agent(parser)
     child = parser.add_mutually_exclusive_group()
     child.add_argument(
         "--keep-credentials",
@@ -60,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     environment = child_environment(args, argv[0])
     if isinstance(environment, int):
         return environment
-    log.info("starting %s with %d variables", argv[0], len(environment))
+    if getattr(args, "verbose", 0):  # logging stays unimported in a thin client's run
+        import logging
+
+        logging.getLogger("envsecrets").info(
+            "starting %s with %d variables", argv[0], len(environment)
+        )
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -71,10 +85,52 @@ def run(args: argparse.Namespace) -> int:
 
 
 def child_environment(args: argparse.Namespace, command: str) -> dict[str, str] | int:
-    """COMMAND's environment, resolved in this process, or an exit code once
-    the failure is reported. (A client of a resident resolver would answer
-    the same question over its socket.)"""
-    session = open_session(args)
+    """COMMAND's environment, resolved by the agent or in this process, or
+    an exit code once the failure is reported. It never holds the way to
+    the agent (:data:`AGENT_VARIABLES`)."""
+    files = read_files(args)
+    if isinstance(files, int):
+        return files
+    environment = _through_agent(args, command, files)
+    if environment is None:
+        environment = _in_process(args, command, files)
+    if isinstance(environment, dict):
+        for name in AGENT_VARIABLES:
+            environment.pop(name, None)
+    return environment
+
+
+def _through_agent(
+    args: argparse.Namespace, command: str, files: list[isolation.EnvFile]
+) -> dict[str, str] | int | None:
+    """The agent's resolution; ``None`` to resolve in this process."""
+    process = dict(os.environ)
+    from_files = merged(files)
+    env = {**process, **from_files}
+    # Looked up here, reported by the agent in the order of an in-process run.
+    problem = find_command(command, env.get("PATH", os.defpath))
+    request = {
+        "op": "run",
+        "process": process,
+        "files": request_files(files),
+        "command_problem": None if problem is None else list(problem),
+        "pristine": args.pristine,
+        "keep_credentials": args.keep_credentials,
+    }
+    answer = ask_agent(args, request)
+    if answer is None or isinstance(answer, int):
+        return answer
+    code = report(answer)
+    if code is not None:
+        return code
+    environment: dict[str, str] = answer["values"]  # what COMMAND receives, worked out there
+    return environment
+
+
+def _in_process(
+    args: argparse.Namespace, command: str, files: list[isolation.EnvFile]
+) -> dict[str, str] | int:
+    session = open_session(args, files)
     if isinstance(session, int):
         return session
     # Look the command up, and refuse credentials no plugin can have declared,
@@ -91,12 +147,14 @@ def child_environment(args: argparse.Namespace, command: str) -> dict[str, str] 
         resolved = session.resolve(session.env)
         if resolved is None:
             return EXIT_FAILURE
-        if args.pristine:
-            references = [name for name, text in session.env.items() if grammar.parse(text)]
-            return isolation.pristine(resolved, session.process, session.from_files, references)
-        if not args.keep_credentials:
-            return session.credential_free(resolved)
-        return resolved
+        return handed_on(
+            resolved,
+            session.process,
+            session.from_files,
+            session.resolver.registry.credentials(),
+            pristine=args.pristine,
+            keep_credentials=args.keep_credentials,
+        )
 
 
 def find_command(command: str, path: str) -> tuple[int, str] | None:
@@ -117,7 +175,8 @@ def find_command(command: str, path: str) -> tuple[int, str] | None:
     return EXIT_NOT_FOUND, f"command not found: {command}"
 
 
-COMMAND = Command(
+__getattr__ = lazy.command_on_first_use(
+    __name__,
     "run",
     "resolve the environment, then replace this process with COMMAND",
     configure_parser,

@@ -361,6 +361,8 @@ def _botocore_session(
     go to each client. Call with _BUILD_LOCK held."""
     import botocore.session
 
+    from envsecrets_aws import loader
+
     session = botocore.session.Session(profile=profile)
     if config_file:
         session.set_config_variable("config_file", config_file)
@@ -368,6 +370,7 @@ def _botocore_session(
         session.set_config_variable("credentials_file", credentials_file)
     if ignore_endpoints:
         session.set_config_variable("ignore_configured_endpoint_urls", True)
+    loader.install(session)  # lists the services used, not botocore's ~400 (after the files)
     # Nothing here reads a timestamp (CreatedDate), and botocore's parser
     # (dateutil, local time zone) costs ~40 µs a secret: keep them raw.
     parsers = session.get_component("response_parser_factory")
