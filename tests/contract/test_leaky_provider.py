@@ -87,7 +87,8 @@ def run(pytester: pytest.Pytester, *, redact: bool, silence: bool) -> pytest.Run
         candidate=CANDIDATE.format(redact=redact, silence=silence),
         test_candidate=CONTRACT,
     )
-    return pytester.runpytest(*SUBSESSION_OPTIONS, "-rN", "-p", "no:randomly")
+    # In a subprocess: no logging state of earlier tests (handlers, redactions) reaches it.
+    return pytester.runpytest_subprocess(*SUBSESSION_OPTIONS, "-rN", "-p", "no:randomly")
 
 
 def failure_of(result: pytest.RunResult, test: str) -> list[str]:
