@@ -25,7 +25,7 @@ ENV_CONFIG = json.dumps({"PG_PORT": 5432, "PG_DB": "orders"})
 ROLE = {
     "PG_USER": "_vaultkv2:secret/database/pg:user",
     "PG_PASS": "_vaultkv2:secret/database/pg:password",
-    "PG_HOST": "_aws:pgprod:PG_HOST",
+    "PG_HOST": "_aws:agentpg:PG_HOST",
     "PG_PORT": "_envjson:ENV_CONFIG:PG_PORT",
     "PG_DB": "_envjson:ENV_CONFIG:PG_DB",
     "ENV_CONFIG": ENV_CONFIG,
@@ -53,7 +53,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         bao.put_policy("role", 'path "secret/data/database/*" { capabilities = ["read"] }')
         credentials = bao.approle("fleet", token_type="service", token_policies=["role"])
         secretsmanager(url).create_secret(
-            Name="pgprod", SecretString=json.dumps({"PG_HOST": "db.example.internal"})
+            Name="agentpg", SecretString=json.dumps({"PG_HOST": "db.example.internal"})
         )
         yield Servers(bao, audit, {**approle_env(bao.address, credentials), **moto_environ(url)})
 
@@ -74,7 +74,7 @@ CASES = {
             **ROLE,
             "A": "_vaultkv2:secret/database/none:x",
             "B": "_aws:nope:k",
-            "C": "_aws:pgprod:NOPE",
+            "C": "_aws:agentpg:NOPE",
         },
     ),
     "confined": (
