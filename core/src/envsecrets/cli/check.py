@@ -7,7 +7,7 @@ import os
 
 from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK
-from envsecrets.cli.session import ask_agent, open_session, read_files, report, request_files
+from envsecrets.cli.session import ask_agent, open_session, read_files, request_files
 from envsecrets.errors import escaped, quote_reference
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
@@ -76,9 +76,6 @@ def _through_agent(
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
         return answer
-    code = report(answer)
-    if code is not None:
-        return code
     return [(variable, text, problem) for variable, text, problem in answer["results"]]
 
 

@@ -9,7 +9,7 @@ import sys
 from envsecrets import grammar
 from envsecrets.cli import lazy, options
 from envsecrets.cli.exits import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, error, refused_allowlist
-from envsecrets.cli.session import ask_agent, report
+from envsecrets.cli.session import ask_agent
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -64,9 +64,6 @@ def _through_agent(args: argparse.Namespace) -> int | None:
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
         return answer
-    code = report(answer)
-    if code is not None:
-        return code
     value: str = answer["value"]
     sys.stdout.write(value if args.no_newline else value + "\n")
     return EXIT_OK

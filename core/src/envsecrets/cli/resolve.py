@@ -13,7 +13,6 @@ from envsecrets.cli.session import (
     ask_agent,
     open_session,
     read_files,
-    report,
     request_files,
 )
 from envsecrets.errors import EnvsecretsError
@@ -106,9 +105,6 @@ def _through_agent(
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
         return answer
-    code = report(answer)
-    if code is not None:
-        return code
     resolved: dict[str, str] = answer["values"]  # without the credentials, unless kept
     return resolved
 

@@ -22,7 +22,6 @@ from envsecrets.cli.session import (
     merged,
     open_session,
     read_files,
-    report,
     request_files,
 )
 
@@ -120,9 +119,6 @@ def _through_agent(
     answer = ask_agent(args, request)
     if answer is None or isinstance(answer, int):
         return answer
-    code = report(answer)
-    if code is not None:
-        return code
     environment: dict[str, str] = answer["values"]  # what COMMAND receives, worked out there
     return environment
 

@@ -192,9 +192,10 @@ def open_session(
 
 
 def ask_agent(args: argparse.Namespace, request: Message) -> Message | int | None:
-    """The agent's answer to *request*; ``None`` to resolve in this process
-    (``--no-agent``, no agent, or one that did not answer: noted); an exit
-    code when ``ENVSECRETS_AGENT=required`` and no agent answered.
+    """The agent's successful answer to *request*; ``None`` to resolve in
+    this process (``--no-agent``, no agent, or one that did not answer:
+    noted); an exit code when ``ENVSECRETS_AGENT=required`` and no agent
+    answered, or once a failed answer's errors are reported.
 
     ``--allow-provider-settings`` is in-process only: the agent's settings
     are its own environment's, never a client's.
@@ -210,7 +211,11 @@ def ask_agent(args: argparse.Namespace, request: Message) -> Message | int | Non
         from envsecrets import logs
 
         logs.configure(getattr(args, "verbose", 0))
-    return answer
+        return None
+    if isinstance(answer, int):
+        return answer
+    code = report(answer)
+    return answer if code is None else code
 
 
 def request_files(files: Sequence[isolation.EnvFile]) -> list[list[object]]:
