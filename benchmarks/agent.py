@@ -2,14 +2,17 @@
 
 Role: the six fields of ``benchmarks.role`` in one ``run -- env``, straight
 to the servers (no added delay: what a session costs is its start-up), as
-four contenders interleaved, each a fresh process:
+contenders interleaved, each a fresh process:
 
     in-process, today's way   the command line as it was: ``envsecrets.cli.main``
                               (cyclic garbage collection on), botocore's own
-                              loader (listing every service)
+                              loader (listing every service), the SDKs imported
+                              concurrently by the fetch workers
+    after the wins, but ...   each win undone alone: what it saves
     in-process, after wins    the console script's ``envsecrets.entry`` with
                               ``--no-agent`` (garbage collection off), the
-                              loader told the services used
+                              loader told the services used, the providers
+                              prepared (SDKs imported) one at a time
     through the agent         the same entry, a thin client of a running agent
     python -c pass            the interpreter's floor
 
@@ -39,16 +42,37 @@ TODAY = "in-process, today's way"
 WINS = "in-process, after the wins"
 AGENT = "through the agent"
 FLOOR = "`python -c pass`"
-CONTENDERS = (TODAY, WINS, AGENT, FLOOR)
+#: The least a Python client of the agent's protocol (JSON over a unix socket) imports.
+CLIENT_FLOOR = '`python -c "import json, socket"`'
+#: After the wins, each but one: what that win saves.
+WITHOUT = {
+    "gc": "after the wins, but cyclic garbage collection on",
+    "loader": "after the wins, but botocore's own loader",
+    "sequential": "after the wins, but the SDKs imported concurrently",
+}
+CONTENDERS = (TODAY, *WITHOUT.values(), WINS, AGENT, CLIENT_FLOOR, FLOOR)
 FLEET = 50
 
-#: Today's way: the command line as it was, with botocore's own loader (the
-#: envsecrets-aws loader that lists only the services used, undone here).
-_TODAY = (
-    "import sys; import envsecrets_aws.loader as loader; loader.install = lambda session: None; "
-    "from envsecrets.cli.main import main; sys.exit(main())"
-)
-_ENTRY = "import sys; from envsecrets.entry import main; sys.exit(main())"
+#: Each in-process win, undone (before the command line is imported).
+_UNDO = {
+    "gc": "import gc; gc.disable = lambda: None",
+    "loader": "import envsecrets_aws.loader as loader; loader.install = lambda session: None",
+    "sequential": (
+        "from envsecrets.providers_in_use import ProvidersInUse; "
+        "ProvidersInUse.ready = ProvidersInUse.get"  # prepare() never called: fetches import
+    ),
+}
+
+
+def _script(*undone: str, main: str = "envsecrets.entry") -> str:
+    steps = [_UNDO[win] for win in undone]
+    return "; ".join([*steps, f"import sys; from {main} import main; sys.exit(main())"])
+
+
+#: Today's way: the command line as it was (envsecrets.cli.main, without the
+#: console script's garbage collection switch), every win undone.
+_TODAY = _script("loader", "sequential", main="envsecrets.cli.main")
+_ENTRY = _script()
 
 
 @dataclass
@@ -118,10 +142,16 @@ def run(servers: Servers, runs: int) -> AgentResult:
     agent = _Agent(direct)
     try:
         via = {**direct, "ENVSECRETS_AGENT_SOCK": agent.socket}
+        in_process = ["run", "--no-agent", "--", "env"]
         plan = {
             TODAY: ([sys.executable, "-c", _TODAY, "run", "--", "env"], direct, True),
-            WINS: ([sys.executable, "-c", _ENTRY, "run", "--no-agent", "--", "env"], direct, True),
+            **{
+                name: ([sys.executable, "-c", _script(win), *in_process], direct, True)
+                for win, name in WITHOUT.items()
+            },
+            WINS: ([sys.executable, "-c", _ENTRY, *in_process], direct, True),
             AGENT: ([sys.executable, "-c", _ENTRY, "run", "--", "env"], via, True),
+            CLIENT_FLOOR: ([sys.executable, "-c", "import json, socket"], direct, False),
             FLOOR: ([sys.executable, "-c", "pass"], direct, False),
         }
         for command, env, check in plan.values():  # warm-up: page cache, bytecode, logins
@@ -186,24 +216,42 @@ def section(result: AgentResult) -> str:
         "### The agent",
         "",
         "The role of the previous section (Vault AppRole, AWS, `_envjson`), `run -- env` "
-        "straight to the servers, four contenders interleaved, each a fresh process; median "
+        "straight to the servers, the contenders interleaved, each a fresh process; median "
         f"of {result.runs} runs. Today's way is the command line as it was "
-        "(`envsecrets.cli.main`, garbage collection on, botocore's own loader); after the "
-        "wins is the console script's entry with `--no-agent` (cyclic garbage collection "
-        "off for short-lived commands; botocore's loader told the services used instead of "
-        "listing ~400); through the agent is the same entry as a thin client of a running "
-        "`envsecrets agent`.",
+        "(`envsecrets.cli.main`, garbage collection on, botocore's own loader, the SDKs "
+        "imported concurrently by the fetch workers); after the wins is the console "
+        "script's entry with `--no-agent` (cyclic garbage collection off for short-lived "
+        "commands; botocore's loader told the services used instead of listing ~400; the "
+        "providers prepared, that is their SDKs imported, one at a time while the network "
+        'stays concurrent); each "but" row undoes one win, and what it saves is its wall '
+        "minus the wins' wall. Through the agent is the same entry as a thin client of a "
+        "running `envsecrets agent`.",
         "",
-        "| contender | median wall | median CPU | vs in-process after the wins |",
-        "|---|---|---|---|",
+        "| contender | median wall | median CPU | vs in-process after the wins | the win saves |",
+        "|---|---|---|---|---|",
     ]
     base = result.wall(WINS)
+    undone = set(WITHOUT.values())
     for name in CONTENDERS:
+        saves = ms(result.wall(name) - base) if name in undone else ""
         lines.append(
             f"| {name} | {ms(result.wall(name))} | {ms(result.cpu(name))} | "
-            f"{ratio(result.wall(name) / base)} |"
+            f"{ratio(result.wall(name) / base)} | {saves} |"
         )
+    client_floor = result.wall(CLIENT_FLOOR)
     lines += [
+        "",
+        "What the thin client costs: a plain `run` through the agent imports, besides the "
+        "interpreter's own start-up, `json`, `socket` and a dozen small envsecrets modules: no "
+        "argparse (`envsecrets.cli.run_argv` reads the plain forms of `run`'s options and "
+        "leaves every other form to argparse), no shutil, no pluggy, no "
+        "`importlib.metadata`, no provider, no SDK, neither `typing` nor `dataclasses` "
+        "(listed by `tests/agent/test_cli.py`). Any Python client of the agent's protocol "
+        f"imports `json` and `socket`: {ms(client_floor)} here, "
+        f"{ratio(client_floor / base)} of in-process after the wins, before it sends a "
+        f"byte. The other {ms(result.wall(AGENT) - client_floor)} are the agent's answer "
+        "(a fresh fetch from moto and OpenBao for each session: nothing is cached without "
+        "`--cache-ttl`), the client's own modules, and starting `env`.",
         "",
         f"Fleet: {FLEET} sequential runs through one agent, every request through the "
         f"counting proxies: **{result.fleet_logins} AppRole login** at the server; a run's "

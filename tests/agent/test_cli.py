@@ -279,8 +279,17 @@ def test_a_default_directory_open_to_others_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_thin_run_imports_no_plugin_machinery(agent: Agent) -> None:
-    env = {**ROLE, **_via(agent), "PYTHONPROFILEIMPORTTIME": "1"}
-    done = envsecrets("run", "--", sys.executable, "-I", "-S", "-c", "pass", env=env)
+    env = {**ROLE, **_via(agent), "PYTHONPROFILEIMPORTTIME": "1", "PATH": os.environ["PATH"]}
+    # As the console script starts (python -m would add runpy and contextlib).
+    script = "import sys; from envsecrets.entry import main; sys.exit(main())"
+    child = [sys.executable, "-I", "-S", "-c", "pass"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, "run", "--", *child],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0
     # -X importtime lists every module the envsecrets process imported
     # (the child, started by exec with PYTHONPROFILEIMPORTTIME too, adds its own few).
@@ -290,6 +299,9 @@ def test_the_thin_run_imports_no_plugin_machinery(agent: Agent) -> None:
     assert not forbidden & imported
     # Nor what only the in-process path needs (about a third of the thin run's CPU).
     assert not {"typing", "dataclasses", "inspect", "logging", "threading"} & imported
+    # Nor standard modules a few lines replace: shutil (with bz2 and lzma),
+    # struct, contextlib, and argparse (with gettext) for a plain run's options.
+    assert not {"shutil", "struct", "contextlib", "bz2", "lzma", "argparse", "gettext"} & imported
     assert not {name for name in imported if name.startswith("envsecrets_")}
     assert not {"envsecrets.plugins", "envsecrets.resolver", "envsecrets.hooks"} & imported
 

@@ -12,9 +12,16 @@ accept (``--help``, a usage error, another command) goes to
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+
+from envsecrets.cli import run_argv
+
+#: typing.TYPE_CHECKING without importing typing (a thin client never does).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any
 
 #: The commands a thin client can serve through the agent.
 THIN_COMMANDS = ("run", "resolve", "check", "get")
@@ -70,9 +77,30 @@ class _Defer(Exception):
     """Something for the full command line to parse and report."""
 
 
-class _ThinParser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _Defer(message)
+def thin_parser(word: str) -> argparse.ArgumentParser:
+    """The parser of *word* alone, as a thin client builds it; its
+    ``parse_args`` raises instead of printing a usage error."""
+    import argparse
+
+    from envsecrets.cli import options
+
+    class ThinParser(argparse.ArgumentParser):
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise _Defer(message)
+
+    parser = ThinParser(prog="envsecrets", add_help=False)
+    options.add_verbose(parser)
+    subparsers = parser.add_subparsers(dest="command", parser_class=ThinParser)
+    sub = subparsers.add_parser(word, add_help=False)
+    options.add_verbose(sub)
+    _module(word).configure_parser(sub)
+    return parser
+
+
+def _module(word: str) -> Any:
+    name = f"envsecrets.cli.{word}"
+    __import__(name)  # importlib.import_module, without importing importlib
+    return sys.modules[name]
 
 
 def _thin(word: str, argv: Sequence[str]) -> int | None:
@@ -80,30 +108,21 @@ def _thin(word: str, argv: Sequence[str]) -> int | None:
     command line must parse *argv* (help, a usage error)."""
     if "-h" in argv or "--help" in argv:
         return None
-    import importlib
-
-    from envsecrets.cli import options
     from envsecrets.cli.exits import EXIT_INTERRUPTED
 
-    # The module's functions, not its COMMAND record: each thin command's
-    # module names its action after the command (run.run, get.get...).
-    module = importlib.import_module(f"envsecrets.cli.{word}")
-    configure_parser = module.configure_parser
-    action = getattr(module, word)
-    parser = _ThinParser(prog="envsecrets", add_help=False)
-    options.add_verbose(parser)
-    subparsers = parser.add_subparsers(dest="command", parser_class=_ThinParser)
-    sub = subparsers.add_parser(word, add_help=False)
-    options.add_verbose(sub)
-    configure_parser(sub)
-    try:
-        args = parser.parse_args(argv)
-    except _Defer:
-        return None
+    args = run_argv.parse(argv) if word == "run" else None  # the plain forms, argparse unloaded
+    if args is None:
+        try:
+            args = thin_parser(word).parse_args(argv)
+        except _Defer:
+            return None
     if getattr(args, "verbose", 0):  # else logging waits for an in-process fallback
         from envsecrets import logs
 
         logs.configure(args.verbose)
+    # The module's function, not its COMMAND record: each thin command's
+    # module names its action after the command (run.run, get.get...).
+    action = getattr(_module(word), word)
     try:
         return int(action(args) or 0)
     except KeyboardInterrupt:

@@ -29,6 +29,8 @@ class Fetcher:
     """Fetches secret documents for one resolver; thread-safe.
 
     :param provider: returns the provider of a prefix.
+    :param prepare: called on the worker before each fetch of a prefix
+        (the provider's :meth:`~envsecrets.Provider.prepare`, once).
     :param max_workers: most fetches running at once for each prefix.
     :param cache_ttl: seconds a fetched document is reused; ``None`` keeps
         nothing (and loads no cache library).
@@ -40,12 +42,14 @@ class Fetcher:
         self,
         provider: Callable[[str], Provider],
         *,
+        prepare: Callable[[str], object],
         max_workers: int,
         cache_ttl: float | None,
         cache_size: int,
         clock: Callable[[], float],
     ) -> None:
         self._provider = provider
+        self._prepare = prepare
         self._max_workers = max_workers
         self._lock = threading.Lock()
         self._closed = False
@@ -170,6 +174,7 @@ class Fetcher:
         answers: Mapping[str, FetchResult] = {}
         error: BaseException | None = None
         try:
+            self._prepare(prefix)
             answers = work()
         except Exception as failure:  # reported per name through the slots
             error = failure

@@ -228,6 +228,24 @@ class Provider:
         """
         raise NotImplementedError(f"{type(self).__name__} does not implement fetch_with_siblings")
 
+    def prepare(self) -> None:
+        """Import the SDK and build the client the fetches will use; the
+        default does nothing.
+
+        Optional. The core calls it on a fetch worker before this
+        provider's first :meth:`fetch`, :meth:`fetch_many`,
+        :meth:`fetch_with_siblings` or :meth:`list_names`, and never for a
+        run that has no reference of this prefix. Across the process,
+        providers prepare one at a time, so that SDK imports (CPU bound,
+        under the GIL) do not interleave; keep network calls out of it, so
+        that another provider's network is not held up. When it raises,
+        the error is reported for each reference it was preparing, and it
+        runs again on the next call.
+
+        :raise envsecrets.ProviderError: the client cannot be built (bad
+            settings); the message names the setting, never a value.
+        """
+
     def fetch(self, name: str) -> Document:
         """Return the secret document called *name*.
 

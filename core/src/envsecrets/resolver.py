@@ -125,6 +125,7 @@ class Resolver:
         fetcher = partial(
             Fetcher,
             self._providers.get,
+            prepare=self._providers.ready,
             max_workers=max_workers,
             cache_size=cache_size,
             clock=clock,
@@ -133,7 +134,7 @@ class Resolver:
         # Providers that declare cacheable = False (short-lived tokens) skip
         # the TTL cache: with one on, they have an uncached fetcher of their own.
         self._uncached = self._fetcher if cache_ttl is None else fetcher(cache_ttl=None)
-        self._siblings = SiblingFetcher(self._providers.get, max_workers)
+        self._siblings = SiblingFetcher(self._providers.ready, max_workers)
 
     def __repr__(self) -> str:
         return f"<Resolver providers={self._providers.prefixes()} cache_ttl={self.cache_ttl}>"
@@ -212,9 +213,8 @@ class Resolver:
         :raise ListingNotSupported: the provider cannot list.
         :raise ProviderError: the backend refused or failed.
         """
-        provider = self._providers.get(prefix)
         try:
-            names = sorted(set(provider.list_names(name_prefix)))
+            names = sorted(set(self._providers.ready(prefix).list_names(name_prefix)))
         except EnvsecretsError:
             raise
         except Exception as error:  # a foreign text may quote anything: its type only

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Mapping
@@ -44,6 +43,8 @@ def private_directory(path: str) -> None:
 
     :raise OSError: when it cannot be created, or is not private.
     """
+    import contextlib  # the agent's, not on a client's path
+
     with contextlib.suppress(FileExistsError):
         os.mkdir(path, 0o700)
     info = os.lstat(path)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import socket
-import struct
 
 #: The protocol version; a peer speaking another is answered with an error.
 VERSION = 1
 #: Most bytes of one frame's JSON: an environment is at most a few MB (ARG_MAX).
 MAX_FRAME = 8 * 1024 * 1024
 
-_LENGTH = struct.Struct(">I")
+#: Bytes of a frame's length (big-endian; int.to_bytes: no struct import).
+_LENGTH_SIZE = 4
 
 #: typing.TYPE_CHECKING without importing typing (a thin client never does).
 TYPE_CHECKING = False
@@ -45,7 +45,7 @@ def encode(message: Message) -> bytes:
     body = json.dumps({**message, "v": VERSION}, ensure_ascii=True).encode("ascii")
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"the message is larger than {MAX_FRAME} bytes")
-    return _LENGTH.pack(len(body)) + body
+    return len(body).to_bytes(_LENGTH_SIZE, "big") + body
 
 
 def decode(body: bytes) -> Message:
@@ -74,10 +74,10 @@ def receive(sock: socket.socket) -> Message:
 
     :raise ProtocolError: for a frame that is cut short, too large or bad.
     """
-    first = sock.recv(_LENGTH.size)
+    first = sock.recv(_LENGTH_SIZE)
     if not first:
         raise ProtocolError(EMPTY)
-    (length,) = _LENGTH.unpack(first + _read(sock, _LENGTH.size - len(first)))
+    length = int.from_bytes(first + _read(sock, _LENGTH_SIZE - len(first)), "big")
     if length > MAX_FRAME:
         raise ProtocolError(f"the message is larger than {MAX_FRAME} bytes")
     return decode(_read(sock, length))

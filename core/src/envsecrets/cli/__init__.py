@@ -45,17 +45,19 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
+    if name not in ("BUILTIN_COMMANDS", "build_parser", "main"):
+        # Also asked by `from envsecrets.cli import run_argv` before it imports
+        # the submodule: answer without importing anything.
+        raise AttributeError(f"module 'envsecrets.cli' has no attribute {name!r}")
     import importlib
 
     if name == "BUILTIN_COMMANDS":
         value: object = importlib.import_module("envsecrets.cli.builtin").BUILTIN_COMMANDS
-    elif name in ("build_parser", "main"):
+    else:
         # Importing the submodule `main` binds this package's attribute
         # `main` to it: bind both names to the functions again.
         module = importlib.import_module("envsecrets.cli.main")
         globals().update(build_parser=module.build_parser, main=module.main)
         value = getattr(module, name)
-    else:
-        raise AttributeError(f"module 'envsecrets.cli' has no attribute {name!r}")
     globals()[name] = value
     return value

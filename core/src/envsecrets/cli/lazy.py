@@ -6,9 +6,12 @@ the agent (:mod:`envsecrets.entry` calls the module's functions)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Callable
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without typing
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
 
 
 def command_on_first_use(

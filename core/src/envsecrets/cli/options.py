@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import argparse
 
-#: The default of --timeout (the resolver's DEFAULT_TIMEOUT; not imported: the
-#: agent's thin client parses options without the resolver).
-DEFAULT_TIMEOUT = 30.0
+from envsecrets.cli import run_argv
+from envsecrets.cli.run_argv import DEFAULT_TIMEOUT
 
 
 def positive_seconds(text: str) -> float:
     """An argparse type: a positive, finite number of seconds."""
+    value = run_argv.positive_seconds(text)
+    if value is not None:
+        return value
     try:
-        value = float(text)
+        float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
-    return value
+    raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
 
 
 def positive_count(text: str) -> int:

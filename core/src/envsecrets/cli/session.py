@@ -10,7 +10,6 @@ functions wherever they run: here for an in-process session, in
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -19,6 +18,8 @@ from envsecrets.cli.exits import EXIT_USAGE, error
 #: typing.TYPE_CHECKING without importing typing (a thin client of the agent never does).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
+
     from envsecrets import isolation
     from envsecrets.agent.protocol import Message
     from envsecrets.registry import Registry

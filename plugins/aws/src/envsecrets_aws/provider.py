@@ -86,6 +86,10 @@ class AWSProvider(envsecrets.Provider):
 
     # -- fetching --------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Import botocore and build the client (no request is sent)."""
+        self._get_client()
+
     def fetch(self, name: str) -> envsecrets.Document:
         """Fetch one secret with GetSecretValue (a batch of one costs the
         same round trip and needs one more permission)."""

@@ -222,6 +222,10 @@ class RDSIAMProvider(envsecrets.Provider):
         log.debug("signed %s in region %s, valid %d s", what, region, TOKEN_SECONDS)
         return token
 
+    def prepare(self) -> None:
+        """Import botocore (the client waits for the host's region)."""
+        import botocore.session  # noqa: F401
+
     def _client_for(self, endpoint: Endpoint, what: str) -> tuple[RDSClient, str]:
         """The shared RDS client and the region of *endpoint*'s token."""
         from botocore.exceptions import BotoCoreError

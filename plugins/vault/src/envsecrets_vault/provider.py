@@ -78,6 +78,11 @@ class VaultProvider(envsecrets.Provider):
             raise ProviderError(f"the answer holds no KV data object: {self._where(api)}")
         return data
 
+    def prepare(self) -> None:
+        """Import hvac and requests and build the client; the login waits
+        for the first read."""
+        self.client()
+
     def client(self) -> VaultClient:
         """The client of this provider, built on first use."""
         if self._client is None:
