@@ -89,24 +89,33 @@ class SSMProvider(envsecrets.Provider):
 
     def fetch(self, name: str) -> envsecrets.Document:
         """One parameter, with GetParameter."""
-        from_aws = self._call("get_parameter", _checked(name), Name=name, WithDecryption=True)
-        return str(from_aws["Parameter"]["Value"])  # the core reads KEY and renders it
+        subject = _checked(name)
+        client = self._connect()
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = client.get_parameter(Name=name, WithDecryption=True)
+        except (BotoCoreError, ClientError) as error:
+            raise _error(error, subject) from None
+        return str(answer["Parameter"]["Value"])  # the core reads KEY and renders it
 
     def fetch_many(self, names: Iterable[str]) -> Mapping[str, envsecrets.FetchResult]:
         """Up to ten parameters with one GetParameters call. A name the call
         cannot serve is left out, and the core fetches it with :meth:`fetch`:
-        a malformed name, or every name when the call is refused (IAM may
+        a malformed name, or every name when the call is denied (IAM may
         deny one parameter of the ten: each alone then says which)."""
         wanted = [name for name in dict.fromkeys(names) if NAME.fullmatch(name)]
         if not wanted:
             return {}
+        client = self._connect()
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
-            subject = f"{len(wanted)} SSM parameters"
-            answer = self._call("get_parameters", subject, Names=wanted, WithDecryption=True)
-        except envsecrets.AccessDenied:
-            return {}
-        except envsecrets.ProviderError as error:
-            return dict.fromkeys(wanted, error)
+            answer = client.get_parameters(Names=wanted, WithDecryption=True)
+        except (BotoCoreError, ClientError) as error:
+            failed = {name: _error(error, f"SSM parameter {name!r}") for name in wanted}
+            denied = any(isinstance(e, envsecrets.AccessDenied) for e in failed.values())
+            return {} if denied else dict(failed)
         results: dict[str, envsecrets.FetchResult] = {
             found["Name"]: str(found["Value"])
             for found in answer.get("Parameters", [])
@@ -169,16 +178,6 @@ class SSMProvider(envsecrets.Provider):
                 envsecrets.redact_logs(self, sdks=["botocore"])
                 self._client = _build_client(self.environ)
             return self._client
-
-    def _call(self, operation: str, subject: str, **request: Any) -> Any:
-        """``client.OPERATION(**request)``, botocore's errors as envsecrets'."""
-        client = self._connect()
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return getattr(client, operation)(**request)
-        except (BotoCoreError, ClientError) as error:
-            raise _error(error, subject) from None
 
 
 def _checked(name: str) -> str:
