@@ -58,7 +58,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     info = next(site.glob("acme_envsecrets-*.dist-info"))
     with (info / "entry_points.txt").open("a") as entry_points:
         entry_points.write("\n[envsecrets.credentials]\n- = acme_envsecrets\n")
-    return {"PYTHONPATH": str(site), "ACME_ADDR": "from-process", "ENVSECRETS_PLUGINS": "acme-envsecrets"}
+    return {
+        "PYTHONPATH": str(site),
+        "ACME_ADDR": "from-process",
+        "ENVSECRETS_PLUGINS": "acme-envsecrets",
+    }
 
 
 def test_the_files_variables_are_resolved_with_the_process_settings(
