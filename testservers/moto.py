@@ -17,7 +17,7 @@ secrets unique names.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,10 +81,12 @@ def service_server(service: str, host: str = "127.0.0.1") -> Iterator[str]:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log
+    # Any service name: moto's own annotation lists its services as literals.
+    backend_app: Callable[..., Any] = create_backend_app
     server = make_server(
         host,
         0,
-        create_backend_app(service),
+        backend_app(service),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
@@ -114,7 +116,9 @@ def aws_client(service: str, url: str) -> Any:
     directly (not through the code under test)."""
     import boto3
 
-    return boto3.client(
+    # Any service name: boto3-stubs overload client() per literal service.
+    client: Callable[..., Any] = boto3.client
+    return client(
         service,
         endpoint_url=url,
         region_name=MOTO_ENVIRON["AWS_REGION"],
