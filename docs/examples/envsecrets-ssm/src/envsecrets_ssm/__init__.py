@@ -275,7 +275,9 @@ def configure_ls(parser: argparse.ArgumentParser) -> None:
         "List the SSM parameters whose names start with NAME_PREFIX (all when omitted), "
         "each with its type (String, StringList, SecureString). Never a value."
     )
-    parser.add_argument("prefix", nargs="?", default="", metavar="NAME_PREFIX")
+    parser.add_argument(
+        "prefix", nargs="?", default="", metavar="NAME_PREFIX", help="such as /prod/ (a path)"
+    )
 
 
 def ssm_ls(args: argparse.Namespace, context: envsecrets.CommandContext) -> int:
