@@ -7,6 +7,9 @@ and demos (``moto[server]``, imported when a server is wanted)::
         secretsmanager(url).create_secret(Name="app", SecretString="s3cr3t")
         environ = moto_environ(url)     # dummy credentials, region, endpoint
 
+One service alone (``service_server("ssm")``, ``secretsmanager_server()``)
+is lighter than every service; ``aws_client("ssm", url)`` seeds any service.
+
 The server keeps its state (secrets...) until it stops: tests give their
 secrets unique names.
 """
@@ -14,16 +17,18 @@ secrets unique names.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 __all__ = [
     "MOTO_ENVIRON",
+    "aws_client",
     "moto_environ",
     "moto_server",
     "secretsmanager",
     "secretsmanager_server",
+    "service_server",
 ]
 
 #: Dummy credentials and region moto accepts; never real ones.
@@ -62,16 +67,26 @@ def secretsmanager_server(host: str = "127.0.0.1") -> Iterator[str]:
     listing its ~170 service modules on disk: about 35% of its CPU per
     BatchGetSecretValue. The benchmarks measure the client, not that.
     """
+    with service_server("secretsmanager", host) as url:
+        yield url
+
+
+@contextmanager
+def service_server(service: str, host: str = "127.0.0.1") -> Iterator[str]:
+    """moto's app for one AWS *service* alone (``"ssm"``, ``"secretsmanager"``,
+    as botocore names them), on a free port of *host*; yield its URL."""
     import threading
 
     from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log
+    # Any service name: moto's own annotation lists its services as literals.
+    backend_app: Callable[..., Any] = create_backend_app
     server = make_server(
         host,
         0,
-        create_backend_app("secretsmanager"),
+        backend_app(service),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
@@ -93,10 +108,18 @@ def moto_environ(url: str, **extra: str) -> dict[str, str]:
 def secretsmanager(url: str) -> Any:
     """A boto3 Secrets Manager client of the moto server *url*, for seeding
     it directly (not through the code under test)."""
+    return aws_client("secretsmanager", url)
+
+
+def aws_client(service: str, url: str) -> Any:
+    """A boto3 client of *service* at the moto server *url*, for seeding it
+    directly (not through the code under test)."""
     import boto3
 
-    return boto3.client(
-        "secretsmanager",
+    # Any service name: boto3-stubs overload client() per literal service.
+    client: Callable[..., Any] = boto3.client
+    return client(
+        service,
         endpoint_url=url,
         region_name=MOTO_ENVIRON["AWS_REGION"],
         aws_access_key_id=MOTO_ENVIRON["AWS_ACCESS_KEY_ID"],

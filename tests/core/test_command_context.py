@@ -4,7 +4,7 @@ and exit codes it gets, and a provider bug's traceback at ``-vv``."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -119,6 +119,10 @@ class _Buggy(envsecrets.Provider):
         secrets = {"other": "pw-bug-sentinel-41c9"}
         return secrets[f"pw-bug-sentinel-41c9{name}"]  # the KeyError quotes the value
 
+    def list_names(self, prefix: str) -> Iterator[str]:
+        folders = {"other/": ["pw-bug-sentinel-41c9"]}
+        yield from folders[f"pw-bug-sentinel-41c9{prefix}"]  # a bug, as in fetch
+
 
 class _BuggyPlugin:
     @envsecrets.hookimpl
@@ -144,4 +148,26 @@ def test_a_provider_bug_shows_its_traceback_at_vv_only_and_never_its_message(
     else:
         assert printed.count("Traceback (most recent call last)") == 1  # once per error
         assert "in fetch" in printed
+        assert "\nKeyError\n" in printed
+
+
+@pytest.mark.parametrize("verbosity", [0, 2])
+def test_a_listing_bug_shows_its_traceback_at_vv_as_a_fetch_does(
+    configure: Configure, verbosity: int
+) -> None:
+    stream = configure(verbosity)
+    resolver = envsecrets.Resolver({}, plugins=[_BuggyPlugin()], entry_points=False)
+    with resolver, pytest.raises(envsecrets.ProviderError) as caught:
+        resolver.list_names("buggy", "app/")
+    assert str(caught.value) == "the _buggy provider failed to list 'app/' (KeyError)"
+    printed = stream.getvalue()
+    assert "sentinel-41c9" not in str(caught.value) + printed.replace(
+        'folders[f"pw-bug-sentinel-41c9{prefix}"]', ""
+    )
+    if verbosity < 2:
+        assert "Traceback" not in printed
+    else:
+        assert "the _buggy provider failed to list 'app/' (KeyError)" in printed
+        assert printed.count("Traceback (most recent call last)") == 1
+        assert "in list_names" in printed
         assert "\nKeyError\n" in printed

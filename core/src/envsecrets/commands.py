@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,6 +21,7 @@ from envsecrets.errors import (
 )
 
 if TYPE_CHECKING:
+    from envsecrets.isolation import EnvFile
     from envsecrets.resolver import Resolver
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class Command:
     :param context: give *action* the context built-in commands use: a
         configured resolver, the standard error printing, exit codes
         (keyword only).
+    :param env_files: give the command ``-e FILE`` (repeatable) and
+        ``--allow-provider-settings``, as ``run``, ``resolve`` and ``check``
+        have them; its context reads them (keyword only; needs *context*).
     :raise PluginError: when the name or the callables are unusable.
     """
 
@@ -63,6 +67,8 @@ class Command:
     action: Callable[..., int]
     #: Whether *action* takes a :class:`CommandContext` as second argument.
     context: bool = field(default=False, kw_only=True)
+    #: Whether the command takes env files (``-e FILE``), read by its context.
+    env_files: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and _COMMAND_NAME.fullmatch(self.name)):
@@ -71,6 +77,21 @@ class Command:
             raise PluginError(
                 f"the command {self.name!r} needs callable configure_parser and action"
             )
+        if self.env_files and not self.context:
+            raise PluginError(
+                f"the command {self.name!r} takes env files only with context=True "
+                "(its context reads them)"
+            )
+
+    def setup_parser(self, parser: argparse.ArgumentParser) -> None:
+        """Set up the command's *parser*: ``-e FILE`` and
+        ``--allow-provider-settings`` when it takes env files, then its own
+        :attr:`configure_parser`."""
+        if self.env_files:
+            from envsecrets.cli.options import add_env_files
+
+            add_env_files(parser)
+        self.configure_parser(parser)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,32 +141,83 @@ class CommandContext:
 
     :param environ: the process environment: the providers' settings.
     :param verbosity: the count of ``-v``.
+    :param env_files: the env files of ``-e``, in order (a command made
+        with ``env_files=True``).
+    :param allow_provider_settings: ``--allow-provider-settings``: the env
+        files may set provider settings, which then configure the providers.
     """
 
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     verbosity: int = 0
+    env_files: Sequence[str] = ()
+    allow_provider_settings: bool = False
     EXIT_OK: ClassVar[int] = EXIT_OK
     EXIT_FAILURE: ClassVar[int] = EXIT_FAILURE
     EXIT_USAGE: ClassVar[int] = EXIT_USAGE
+    _files: list[EnvFile] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def variables(self) -> dict[str, str]:
+        """The variables the command acts on, as ``check`` and ``resolve``
+        choose them: those of the env files when ``-e`` was given (later
+        files win), otherwise the process environment.
+
+        :raise CommandExit: for an env file that cannot be read, or that
+            sets a NUL character (printed; exit :data:`EXIT_USAGE`).
+        """
+        if not self.env_files:
+            return dict(self.environ)
+        return _merged(self._read_files())
 
     def resolver(self, *, timeout: float | None = None) -> Resolver:
-        """A :class:`~envsecrets.Resolver` configured as ``envsecrets get``'s:
-        settings from the process environment only (never an env file),
-        ``ENVSECRETS_PLUGINS`` and ``ENVSECRETS_DISABLE_PLUGINS`` honoured.
-        Use it in a ``with`` block.
+        """A :class:`~envsecrets.Resolver` configured as the built-in
+        commands configure theirs: settings from the process environment
+        only, ``ENVSECRETS_PLUGINS`` and ``ENVSECRETS_DISABLE_PLUGINS``
+        honoured. With env files (``-e``), as ``run``, ``resolve`` and
+        ``check``: their variables are data the providers may read
+        (``_envjson``), and a file setting a provider setting is refused
+        unless ``--allow-provider-settings`` (then the files' settings
+        configure the providers). Use it in a ``with`` block.
 
         :param timeout: the deadline of each resolution (default: the core's).
         :raise CommandExit: when ``ENVSECRETS_PLUGINS`` names what is not
-            installed (printed; the command ends with :data:`EXIT_USAGE`).
+            installed, or for an env file that cannot be read or is
+            refused (printed; the command ends with :data:`EXIT_USAGE`).
         """
+        from envsecrets.refusals import setting_refusals
         from envsecrets.resolver import DEFAULT_TIMEOUT, Resolver
 
-        resolver = Resolver(self.environ, timeout=DEFAULT_TIMEOUT if timeout is None else timeout)
-        refused = resolver.registry.allowlist_error
+        files = self._read_files() if self.env_files else []
+        from_files = _merged(files)
+        settings = {**self.environ, **from_files} if self.allow_provider_settings else self.environ
+        resolver = Resolver(
+            settings, data=from_files, timeout=DEFAULT_TIMEOUT if timeout is None else timeout
+        )
+        registry = resolver.registry
+        refused = [registry.allowlist_error] if registry.allowlist_error else []
+        if not (refused or self.allow_provider_settings):
+            refused = [r.message for r in setting_refusals(files, registry.settings())]
         if refused:
             resolver.close()
-            raise CommandExit(EXIT_USAGE, refused)
+            for message in refused[:-1]:
+                self.error(message)
+            raise CommandExit(EXIT_USAGE, refused[-1])
         return resolver
+
+    def _read_files(self) -> list[EnvFile]:
+        """The env files of ``-e``, read once."""
+        if self._files is None:
+            from envsecrets.envfiles import read_each
+            from envsecrets.refusals import nul_refusals
+
+            try:
+                files = read_each(self.env_files)
+            except EnvsecretsError as problem:
+                raise CommandExit(EXIT_USAGE, str(problem)) from None
+            holding_nul = nul_refusals(files)
+            if holding_nul:
+                raise CommandExit(EXIT_USAGE, holding_nul[0].message)
+            self._files = files
+        return self._files
 
     def error(self, message: str) -> None:
         """Print *message* as ``envsecrets: error: ...`` to stderr, each line
@@ -169,7 +241,11 @@ def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
     command = info.command
     try:
         if command.context:
-            context = CommandContext(verbosity=getattr(args, "verbose", 0))
+            context = CommandContext(
+                verbosity=getattr(args, "verbose", 0),
+                env_files=tuple(getattr(args, "env_file", ()) if command.env_files else ()),
+                allow_provider_settings=bool(getattr(args, "allow_provider_settings", False)),
+            )
             code = command.action(args, context)
         else:
             code = command.action(args)
@@ -193,6 +269,14 @@ def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
         error(f"the {command.name} command failed ({type(problem).__name__}: {problem})")
         return EXIT_FAILURE
     return int(code or 0)
+
+
+def _merged(files: Sequence[EnvFile]) -> dict[str, str]:
+    """The variables of *files*, later files winning."""
+    variables: dict[str, str] = {}
+    for env_file in files:
+        variables.update(env_file.variables)
+    return variables
 
 
 def why_unavailable(word: str) -> str | None:

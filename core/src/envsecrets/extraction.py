@@ -38,21 +38,24 @@ def as_error(error: BaseException, prefix: str) -> EnvsecretsError:
         return error
     # A foreign exception's text may quote anything, a secret included:
     # keep its type only.
-    _log_traceback(error, prefix)
+    log_provider_bug(error, prefix)
     return ProviderError(f"the _{prefix} provider failed ({type(error).__name__})")
 
 
-def _log_traceback(error: BaseException, prefix: str) -> None:
+def log_provider_bug(error: BaseException, prefix: str, doing: str = "") -> None:
     """Log where a provider's bug was raised, at DEBUG (``-vv``), once per
     error: its frames (source lines, never runtime values) and its type,
-    without its message (a ``KeyError`` quotes its key, maybe a value)."""
+    without its message (a ``KeyError`` quotes its key, maybe a value).
+    *doing* says what failed after "the _PREFIX provider failed" (``" to
+    list 'app/'"``); fetching by default."""
     if not log.isEnabledFor(logging.DEBUG) or getattr(error, "_envsecrets_logged", False):
         return
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.debug(
-        "the _%s provider failed (%s); its message is withheld, it may quote a value:\n"
+        "the _%s provider failed%s (%s); its message is withheld, it may quote a value:\n"
         "Traceback (most recent call last):\n%s%s",
         prefix,
+        doing,
         type(error).__name__,
         frames,
         type(error).__name__,

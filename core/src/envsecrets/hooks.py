@@ -69,7 +69,9 @@ class ProviderSpec:
 
         A command made with ``context=True`` is called as ``action(args,
         context)``: an :class:`envsecrets.CommandContext` gives it a
-        configured resolver, envsecrets' error printing and exit codes.
+        configured resolver, envsecrets' error printing and exit codes;
+        with ``env_files=True`` too, ``-e FILE`` and
+        ``--allow-provider-settings``, read under the rules of ``run``.
 
         :return: :class:`envsecrets.Command` records.
 

@@ -32,7 +32,7 @@ from envsecrets.errors import (
     ReferenceSyntaxError,
     ResolutionError,
 )
-from envsecrets.extraction import as_error, extract_all
+from envsecrets.extraction import as_error, extract_all, log_provider_bug
 from envsecrets.fetching import Fetcher
 from envsecrets.plugins import Registry
 from envsecrets.provider import FetchResult, Provider, provider_can_list
@@ -218,8 +218,11 @@ class Resolver:
         except EnvsecretsError:
             raise
         except Exception as error:  # a foreign text may quote anything: its type only
+            # A bug of the provider: where, at -vv, as for a fetch.
+            doing = f" to list {name_prefix!r}"
+            log_provider_bug(error, prefix, doing)
             raise ProviderError(
-                f"the _{prefix} provider failed to list {name_prefix!r} ({type(error).__name__})"
+                f"the _{prefix} provider failed{doing} ({type(error).__name__})"
             ) from None
         if not all(isinstance(name, str) for name in names):
             raise ProviderError(f"the _{prefix} provider listed something that is not a name")

@@ -87,7 +87,7 @@ def build_parser(commands: Mapping[str, CommandInfo] | None = None) -> argparse.
             name, help=summary if info.builtin else f"{summary} [{info.origin}]"
         )
         options.add_verbose(sub)
-        info.command.configure_parser(sub)
+        info.command.setup_parser(sub)  # its -e options too, when it takes env files
     return parser
 
 

@@ -85,7 +85,7 @@ class CommandsContract:
             # Twice: a parser set up from module-level state breaks the second time.
             for _ in range(2):
                 parser = argparse.ArgumentParser(prog=f"envsecrets {command.name}")
-                command.configure_parser(parser)
+                command.setup_parser(parser)  # as envsecrets does: -e too, with env_files
                 assert parser.format_help()
                 for argv in self.command_arguments.get(command.name, ()):
                     try:

@@ -55,6 +55,14 @@ def test_lists_the_files_others_may_read(secrets_dir: Path) -> None:
     assert "audit-sentinel" not in done.stdout + done.stderr
 
 
+def test_names_reach_the_terminal_escaped(secrets_dir: Path) -> None:
+    (secrets_dir / "red\x1b[31m").write_text("audit-sentinel-5e1f")
+    (secrets_dir / "red\x1b[31m").chmod(0o644)
+    done = cli("file-audit", ENVSECRETS_FILE_DIR=str(secrets_dir))
+    assert "red\\x1b[31m" in done.stdout.splitlines()
+    assert "\x1b" not in done.stdout + done.stderr
+
+
 def test_a_prefix_narrows_the_audit(secrets_dir: Path) -> None:
     (secrets_dir / "app" / "key").chmod(0o600)
     done = cli("file-audit", "app/", ENVSECRETS_FILE_DIR=str(secrets_dir))

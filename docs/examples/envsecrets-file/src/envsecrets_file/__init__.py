@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import envsecrets
+from envsecrets.errors import escaped
 
 __all__ = ["DIRECTORY_VARIABLE", "FileProvider", "envsecrets_commands", "envsecrets_providers"]
 
@@ -169,7 +170,7 @@ def audit(args: argparse.Namespace, context: envsecrets.CommandContext) -> int:
         names = resolver.list_names(FileProvider.prefix, args.prefix).names
         exposed = [name for name in names if provider.readable_by_others(name)]
     for name in exposed:
-        print(name)
+        print(escaped(name))  # a file name may hold a terminal escape
     if exposed:
         context.error(f"{len(exposed)} secret file(s) readable by group or others: chmod 600")
         return context.EXIT_FAILURE
