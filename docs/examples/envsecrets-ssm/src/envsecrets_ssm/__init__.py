@@ -6,8 +6,9 @@
 [/app/]`` names and types. Never a value in a message, a listing or a log line.
 
 An example of a third-party provider built on an SDK, botocore: the client
-is built on the first fetch, under a lock, once ``envsecrets.redact_logs``
-is in force, and released by ``close()``; ten names per ``GetParameters``
+is built by ``prepare()``, which the core calls before the first fetch (one
+provider at a time), under a lock, once ``envsecrets.redact_logs`` is in
+force, and released by ``close()``; ten names per ``GetParameters``
 call, the rest left to the core. Its settings are the AWS ones, as for
 envsecrets-aws: both may be installed and read the same variables.
 """
@@ -86,6 +87,11 @@ class SSMProvider(envsecrets.Provider):
         if colon and not key:
             raise envsecrets.ReferenceSyntaxError("the key after the ':' is empty")
         return name, key if colon else None
+
+    def prepare(self) -> None:
+        """Import botocore and build the client (no request): the core calls
+        it before the first fetch, one provider at a time."""
+        self._connect()
 
     def fetch(self, name: str) -> envsecrets.Document:
         """One parameter, with GetParameter."""
@@ -287,7 +293,8 @@ def ssm_ls(args: argparse.Namespace, context: envsecrets.CommandContext) -> int:
     # credentials is printed by envsecrets as `envsecrets: error: ...`, exit 1.
     with context.resolver() as resolver:
         provider = resolver.provider(SSMProvider.prefix)
-        assert isinstance(provider, SSMProvider)
+        if not isinstance(provider, SSMProvider):  # another plugin's _ssm
+            raise envsecrets.ProviderError("_ssm is served by another plugin than envsecrets-ssm")
         rows = sorted(provider.describe(args.prefix))
     for name, kind in rows:
         print(f"{escaped(kind):<12}  {escaped(name)}")
