@@ -219,14 +219,18 @@ def targets(stores: list[Store], secrets: int, delay: float) -> list[Target]:
         ops = mine.requests
         reads = sum(n for op, n in ops.items() if op.startswith("GET /v1/secret/data/"))
         logins = ops.get("POST /v1/auth/approle/login", 0)
-        other = sum(ops.values()) - reads - logins
+        lookups = mount_lookups(ops)
+        other = sum(ops.values()) - reads - logins - lookups
         speedup = model.wall / mine.wall
         # The former absolute "<= 8 delays" target is retired: on a 2-core
         # machine it measured the harness's CPU as much as the client.
-        ok = reads == secrets and logins <= 1 and other == 0 and speedup >= SPEEDUP
-        required = f"{secrets} reads + <= 1 login; >= {SPEEDUP}x the sequential model"
+        ok = reads == secrets and logins <= 1 and lookups <= 1 and other == 0 and speedup >= SPEEDUP
+        required = (
+            f"{secrets} reads + <= 1 login + <= 1 mount lookup; >= {SPEEDUP}x the sequential model"
+        )
         measured = (
-            f"{reads} reads + {logins} login; {ms(mine.wall)} = {mine.wall / delay:.1f} delays; "
+            f"{reads} reads + {logins} login + {lookups} mount lookup; "
+            f"{ms(mine.wall)} = {mine.wall / delay:.1f} delays; "
             f"{ratio(speedup)} faster than the sequential model; client CPU "
             f"{cpu_per_read(mine, secrets):.2f} ms per read"
         )
@@ -235,6 +239,13 @@ def targets(stores: list[Store], secrets: int, delay: float) -> list[Target]:
             target.notes.append(_why_vault_failed(mine, model, secrets, delay, ops))
         found.append(target)
     return found
+
+
+def mount_lookups(ops: Mapping[str, int]) -> int:
+    """The confinement lookups of a session: before its first read of a
+    mount, the Vault plugin asks which mount serves the path (one here:
+    every secret is in ``secret/``), and refuses anything but KV."""
+    return sum(n for op, n in ops.items() if op.startswith("GET /v1/sys/internal/ui/mounts/"))
 
 
 def cpu_per_read(result: Result, secrets: int) -> float:
@@ -247,8 +258,11 @@ def _why_vault_failed(
     mine: Result, model: Result, secrets: int, delay: float, ops: dict[str, int]
 ) -> str:
     reads = sum(n for op, n in ops.items() if op.startswith("GET /v1/secret/data/"))
-    if reads != secrets or sum(ops.values()) - reads > 1:
-        return f"the session sent {operations_of(ops)}, not {secrets} reads and <= 1 login"
+    if reads != secrets or sum(ops.values()) - reads - mount_lookups(ops) > 1:
+        return (
+            f"the session sent {operations_of(ops)}, not {secrets} reads, <= 1 login "
+            "and <= 1 mount lookup"
+        )
     # On 2 cores shared by the client, the proxy and OpenBao, a session
     # cannot end sooner than its CPU allows; say how much of the wall that is.
     floor = max(mine.cpu, (mine.cpu + mine.harness_cpu) / 2)
@@ -296,8 +310,10 @@ def cpu_section(stores: list[Store], secrets: int) -> str:
         f"| hvac + requests, now (this run) | {cell(now.get('Vault, token'))} | "
         f"{cell(now.get('Vault, AppRole'))} |",
         "",
-        "The Vault fan-out targets are: K distinct paths cost exactly K reads and <= 1 "
-        f"login (counted at the proxy), and the session is >= {SPEEDUP}x faster than the "
+        "The Vault fan-out targets are: K distinct paths cost exactly K reads, <= 1 "
+        "login and <= 1 mount lookup (counted at the proxy; the lookup confines reads to KV "
+        "mounts, once per mount per session), and the session is >= "
+        f"{SPEEDUP}x faster than the "
         f'sequential model in the same run. They replace the absolute "{RETIRED}" target '
         "(retired with issue 12): on a 2-core machine it measured the harness's CPU as much "
         "as the client's, and it pushed the code toward a hand-made HTTP client.",

@@ -235,7 +235,8 @@ class CommandContext:
 def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
     """Run a plugin's command: its action with a context when it asks for
     one; envsecrets' errors printed with their exit codes; any other
-    exception (a bug) reported by its type, its traceback at ``-vv``."""
+    exception (a bug) reported by its type, its frames at ``-vv``, never
+    its message (it may quote a value)."""
     from envsecrets.cli.exits import error
 
     command = info.command
@@ -265,8 +266,11 @@ def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
         error(str(problem))
         return EXIT_FAILURE
     except Exception as problem:  # a plugin's bug: which, and where at -vv
-        log.debug("the %s command (%s) failed", command.name, info.origin, exc_info=True)
-        error(f"the {command.name} command failed ({type(problem).__name__}: {problem})")
+        from envsecrets.extraction import log_bug
+
+        # Its type only: the message of a KeyError or a ValueError may quote a value.
+        log_bug(problem, f"the {command.name} command of {info.origin} failed")
+        error(f"the {command.name} command failed ({type(problem).__name__}); -vv shows where")
         return EXIT_FAILURE
     return int(code or 0)
 

@@ -48,14 +48,20 @@ def log_provider_bug(error: BaseException, prefix: str, doing: str = "") -> None
     without its message (a ``KeyError`` quotes its key, maybe a value).
     *doing* says what failed after "the _PREFIX provider failed" (``" to
     list 'app/'"``); fetching by default."""
+    log_bug(error, f"the _{prefix} provider failed{doing}")
+
+
+def log_bug(error: BaseException, what: str) -> None:
+    """Log where a plugin's bug was raised, at DEBUG (``-vv``), once per
+    error, after *what* (``the _x provider failed``): its frames (source
+    lines, never runtime values) and its type, never its message."""
     if not log.isEnabledFor(logging.DEBUG) or getattr(error, "_envsecrets_logged", False):
         return
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.debug(
-        "the _%s provider failed%s (%s); its message is withheld, it may quote a value:\n"
+        "%s (%s); its message is withheld, it may quote a value:\n"
         "Traceback (most recent call last):\n%s%s",
-        prefix,
-        doing,
+        what,
         type(error).__name__,
         frames,
         type(error).__name__,

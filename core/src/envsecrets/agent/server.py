@@ -10,6 +10,7 @@ import socket
 import socketserver
 import stat
 import threading
+import time
 from collections.abc import Callable, Collection
 from types import FrameType
 
@@ -86,8 +87,15 @@ class _Handler(socketserver.BaseRequestHandler):
         except OSError as problem:
             log.warning("a request could not be read: %s", type(problem).__name__)
             return
+        started = time.monotonic()
         answer = self._answer(message)
-        log.info("answered %r for uid %s: exit %r", message.get("op"), uid, answer.get("exit"))
+        log.info(
+            "answered %r for uid %s in %.1f ms: exit %r",
+            message.get("op"),
+            uid,
+            (time.monotonic() - started) * 1000,
+            answer.get("exit"),
+        )
         self._send(answer)
 
     def _answer(self, message: Message) -> Message:
