@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.editor.support import Editor, Recorder, open_editor, screenshot, unique
 from tests.editor.test_browser import assert_no_secret, button, label, new_role, set_field
@@ -28,6 +28,25 @@ def test_the_methods_offered_by_type(page: Page, editor: Editor) -> None:
         new_role(page, unique(kind), kind)
         options = label(page, "Connection method").locator("option").all_inner_texts()
         assert options == ["Manual input", "Secrets Manager"]
+
+
+def test_a_method_chosen_before_the_script_ran_is_applied(page: Page, editor: Editor) -> None:
+    """On a slow machine a person (or a test) may pick AWS IAM Role before
+    the deferred script has run: the change event has no listener yet."""
+    open_editor(page, editor)
+    held: list[Route] = []
+    page.route("**/static/editor.js", lambda route: held.append(route))  # no cache either
+    new_role(page, unique("pg-early"), "postgres")
+    for _ in range(250):  # the request for the script is held, not answered
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the page never asked for its script"
+    label(page, "Connection method").select_option("iam")
+    expect(label(page, "PASS value")).to_be_visible()  # no script yet: nothing hides it
+    held[0].continue_()
+    expect(label(page, "PASS value")).to_be_hidden()
+    expect(page.locator("#f-PASS .iam-note")).to_be_visible()
 
 
 def test_aws_iam_role_saves_the_originals_pair_and_reopens(

@@ -195,7 +195,11 @@ function enhance(form) {
   }
   form.addEventListener("input", later);
   const method = document.getElementById("method");
-  if (method) method.addEventListener("change", () => { setMethod(form, method.value); later(); });
+  if (method) {
+    method.addEventListener("change", () => { setMethod(form, method.value); later(); });
+    // Chosen before this deferred script ran (a slow machine): apply it now.
+    if (method.value !== form.dataset.method) setMethod(form, method.value);
+  }
   // Ctrl+S (Cmd+S) saves, as the Save button does; Enter never does (the
   // form's disabled default button stops implicit submission).
   document.addEventListener("keydown", (event) => {
