@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response, Route, sync_playwright
 
 from tests.conftest import SENTINEL
 from tests.support.plugins import REVERSE_PLUGIN, install_fake_distribution
@@ -274,6 +274,30 @@ def recorder(page: Page) -> Recorder:
 
 def unique(base: str) -> str:
     return f"{base}-{uuid.uuid4().hex[:6]}"
+
+
+class HeldScript:
+    """The editor's script held back (its request unanswered) from now on,
+    as on a machine slow to load it: what a person does meanwhile has no
+    listener yet. :meth:`release` lets the script run."""
+
+    def __init__(self, page: Page) -> None:
+        self._page = page
+        self._held: list[Route] = []
+        page.route("**/static/editor.js", self._hold)  # routing disables the cache too
+
+    def _hold(self, route: Route) -> None:
+        self._held.append(route)
+
+    def release(self) -> None:
+        for _ in range(250):  # the page asks for it as soon as it parses <head>
+            if self._held:
+                break
+            self._page.wait_for_timeout(20)
+        assert self._held, "the page never asked for its script"
+        for route in self._held:
+            route.continue_()
+        self._page.unroute("**/static/editor.js", self._hold)
 
 
 def open_editor(page: Page, editor: Editor) -> None:

@@ -19,6 +19,7 @@ from tests.conftest import SENTINEL
 from tests.editor.support import (
     Backends,
     Editor,
+    HeldScript,
     Recorder,
     open_editor,
     screenshot,
@@ -329,6 +330,29 @@ def test_a_change_on_disk_since_the_page_loaded_refuses_save(page: Page, editor:
     button(page, "Save").click()  # still stale: still refused
     expect(page.get_by_role("alert")).to_contain_text("changed on disk")
     assert "two" not in path.read_text()
+
+
+def test_a_name_typed_before_the_script_ran_gets_suggestions(page: Page, editor: Editor) -> None:
+    open_editor(page, editor)
+    script = HeldScript(page)
+    new_role(page, unique("suggest-early"), "postgres")
+    label(page, "PASS source").select_option("vaultkv2")
+    label(page, "PASS name").fill("database/")  # it keeps the focus
+    script.release()
+    expect(page.locator("#f-PASS-names option[value='database/pg']")).to_be_attached()
+    expect(label(page, "PASS name")).to_be_visible()  # the source's parts shown at start
+
+
+def test_a_field_typed_before_the_script_ran_is_checked(page: Page, editor: Editor) -> None:
+    open_editor(page, editor)
+    script = HeldScript(page)
+    new_role(page, unique("check-early"), "postgres")
+    label(page, "PASS source").select_option("vaultkv2")
+    label(page, "PASS name").fill("../pg")  # no Vault path climbs
+    label(page, "PASS key").fill("password")
+    label(page, "HOST value").focus()  # a field in focus triggers nothing by itself
+    script.release()
+    expect(label(page, "PASS messages")).to_contain_text("..")
 
 
 def test_suggestions_list_names_and_keys_never_values(

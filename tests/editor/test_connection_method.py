@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
-from tests.editor.support import Editor, Recorder, open_editor, screenshot, unique
+from tests.editor.support import Editor, HeldScript, Recorder, open_editor, screenshot, unique
 from tests.editor.test_browser import assert_no_secret, button, label, new_role, set_field
 
 RDS_HOST = "pg-prod.c1abcdefghij.eu-west-1.rds.amazonaws.com"
@@ -34,21 +34,11 @@ def test_a_method_chosen_before_the_script_ran_is_applied(page: Page, editor: Ed
     """On a slow machine a person (or a test) may pick AWS IAM Role before
     the deferred script has run: the change event has no listener yet."""
     open_editor(page, editor)
-    held: list[Route] = []
-
-    def hold(route: Route) -> None:  # Playwright tags its handler: no bound method
-        held.append(route)
-
-    page.route("**/static/editor.js", hold)  # routing disables the cache too
+    script = HeldScript(page)
     new_role(page, unique("pg-early"), "postgres")
-    for _ in range(250):  # the request for the script is held, not answered
-        if held:
-            break
-        page.wait_for_timeout(20)
-    assert held, "the page never asked for its script"
     label(page, "Connection method").select_option("iam")
     expect(label(page, "PASS value")).to_be_visible()  # no script yet: nothing hides it
-    held[0].continue_()
+    script.release()
     expect(label(page, "PASS value")).to_be_hidden()
     expect(page.locator("#f-PASS .iam-note")).to_be_visible()
 

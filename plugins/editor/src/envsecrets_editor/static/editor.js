@@ -150,6 +150,19 @@ function checkKey(row) {
   }
 }
 
+// Whether a person changed the form before this deferred script ran (a
+// slow machine): then nothing had checked it yet.
+function changedSinceLoad(form) {
+  for (const element of form.elements) {
+    if (element instanceof HTMLSelectElement) {
+      if ([...element.options].some((option) => option.selected !== option.defaultSelected)) return true;
+    } else if (element instanceof HTMLInputElement && element.value !== element.defaultValue) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function enhance(form) {
   const later = debounce(() => validate(form), 250);
   for (const row of form.querySelectorAll("fieldset.row")) {
@@ -170,6 +183,10 @@ function enhance(form) {
       const key = row.querySelector("input.key");
       key.addEventListener("focus", keys);
       key.addEventListener("input", () => { checkKey(row); keys(); });
+      // Typed into before this deferred script ran (a slow machine): the
+      // field in focus gets its suggestions now, as if typed into again.
+      if (document.activeElement === name) names();
+      if (document.activeElement === key) keys();
     }
     const value = row.querySelector("input.value");
     const toggle = row.querySelector("button.show");
@@ -200,6 +217,7 @@ function enhance(form) {
     // Chosen before this deferred script ran (a slow machine): apply it now.
     if (method.value !== form.dataset.method) setMethod(form, method.value);
   }
+  if (changedSinceLoad(form)) later();
   // Ctrl+S (Cmd+S) saves, as the Save button does; Enter never does (the
   // form's disabled default button stops implicit submission).
   document.addEventListener("keydown", (event) => {
