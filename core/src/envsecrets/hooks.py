@@ -1,8 +1,5 @@
-"""The hook specifications: how plugins register providers and commands.
-
-The single name ``envsecrets`` feeds the hook markers and the entry-point
-group, so a plugin needs to know one word.
-"""
+"""The hook specifications: providers, commands, resource templates. The one
+name ``envsecrets`` feeds the hook markers and the entry-point group."""
 
 from __future__ import annotations
 
@@ -32,13 +29,13 @@ class ProviderSpec:
     def envsecrets_providers(self) -> Sequence[type[Provider]]:  # type: ignore[empty-body]
         """Return the provider classes this plugin contributes.
 
-        Called once when a resolver loads its plugins. The core builds one
+        Called once when a resolver loads its plugins; the core builds one
         instance per resolver, the first time a reference uses its prefix.
 
         :return: provider classes (subclasses of :class:`envsecrets.Provider`).
 
-        Example plugin module, registered under the ``envsecrets``
-        entry-point group (``rev = "envsecrets_rev"``)::
+        Example plugin module (``rev = "envsecrets_rev"`` in the
+        ``envsecrets`` entry-point group)::
 
             import envsecrets
 
@@ -58,25 +55,19 @@ class ProviderSpec:
     def envsecrets_commands(self) -> Sequence[Command]:  # type: ignore[empty-body]
         """Return the subcommands this plugin adds to ``envsecrets``.
 
-        The core's own commands come through this hook too, from an
-        internal plugin registered before any installed one: a plugin
-        command named like a built-in is left out and reported. Plugins are
-        asked only when the command line names no built-in command (for
-        ``--help``, or a plugin's command), so ``run`` never loads command
-        plugins and a broken one cannot break it.
+        The built-in commands come through this hook too, registered first:
+        a plugin command named like one is left out and reported. Plugins
+        are asked only when the command line names no built-in command, so
+        a broken one cannot break ``run``. With ``context=True`` the action
+        is called as ``action(args, context)`` (an
+        :class:`envsecrets.CommandContext`: a configured resolver, error
+        printing, exit codes); with ``env_files=True`` too, it takes ``-e``.
 
         .. versionadded:: 0.2
 
-        A command made with ``context=True`` is called as ``action(args,
-        context)``: an :class:`envsecrets.CommandContext` gives it a
-        configured resolver, envsecrets' error printing and exit codes;
-        with ``env_files=True`` too, ``-e FILE`` and
-        ``--allow-provider-settings``, read under the rules of ``run``.
-
         :return: :class:`envsecrets.Command` records.
 
-        Example plugin module (``hello = "envsecrets_hello"`` in the
-        ``envsecrets`` entry-point group)::
+        Example plugin module (``hello = "envsecrets_hello"``)::
 
             import envsecrets
 
@@ -97,24 +88,12 @@ class ProviderSpec:
         """Return the resource templates this plugin adds to the role editor.
 
         Asked only by tools that compose role files (``envsecrets edit``),
-        never by ``run``. A template named like another is left out and
+        never by ``run``; a template named like another is left out and
         reported.
 
         .. versionadded:: 0.2
 
-        :return: :class:`envsecrets.ResourceTemplate` records.
-
-        Example plugin module::
-
-            import envsecrets
-
-            @envsecrets.hookimpl
-            def envsecrets_resource_templates():
-                return [
-                    envsecrets.ResourceTemplate(
-                        "redis", "Redis", ("HOST", "PORT", "PASS"),
-                        labels={"HOST": "Host", "PORT": "Port", "PASS": "Password"},
-                        secret=frozenset({"PASS"}),
-                    )
-                ]
+        :return: :class:`envsecrets.ResourceTemplate` records, such as
+            ``ResourceTemplate("redis", "Redis", ("HOST", "PORT", "PASS"),
+            secret=frozenset({"PASS"}))``.
         """
