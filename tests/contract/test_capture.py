@@ -7,7 +7,7 @@ import io
 import logging
 import uuid
 
-from envsecrets.testing._support import capture_logs
+from envsecrets.testing._leaks import capture_logs
 
 
 def test_the_kit_alone_hears_the_records_of_the_action() -> None:

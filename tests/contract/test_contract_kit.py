@@ -961,7 +961,7 @@ def test_logs_of_a_logger_configured_mid_capture_are_captured() -> None:
     import logging
     import uuid
 
-    from envsecrets.testing._support import capture_logs
+    from envsecrets.testing._leaks import capture_logs
 
     name = f"lazy.sdk.{uuid.uuid4().hex}"
     calls = []

@@ -14,7 +14,7 @@ import warnings
 import pytest
 
 import envsecrets
-from envsecrets import logs
+from envsecrets import logs, sdk_logs
 from tests.core.conftest import Configure
 
 
@@ -214,7 +214,7 @@ def test_redact_logs_cleans_credential_headers_of_the_sdk_and_its_children(
 ) -> None:
     stream = configure(2)
     envsecrets.redact_logs(sdks=[sdk_name])
-    transport = logs.SDK_LOGGERS[sdk_name][-1]
+    transport = sdk_logs.SDK_LOGGERS[sdk_name][-1]
     child = logging.getLogger(f"{transport}.child{uuid.uuid4().hex[:6]}")  # made after the call
     child.debug("headers: {'Authorization': b'Bearer %s'}", token)
     child.debug("x-vault-token: %s", token)
@@ -253,16 +253,16 @@ def test_redact_logs_replaces_botocore_bodies_and_keeps_the_record(
     logging.getLogger("botocore.endpoint").debug("answer %s", f'{{"SecretString": "{token}"}}')
     printed = stream.getvalue()
     assert token not in printed
-    assert f"Response body:\n{logs.REDACTED_BODY}" in printed
-    assert f"answer {logs.REDACTED_BODY}" in printed
+    assert f"Response body:\n{sdk_logs.REDACTED_BODY}" in printed
+    assert f"answer {sdk_logs.REDACTED_BODY}" in printed
 
 
 def test_redact_logs_counts_the_sdks_it_was_given() -> None:
     name = sdk()
-    before = logs.sdk_calls().get(name, 0)
+    before = sdk_logs.sdk_calls().get(name, 0)
     envsecrets.redact_logs(sdks=[name])
     envsecrets.redact_logs(sdks=name)  # one name alone
-    assert logs.sdk_calls()[name] == before + 2
+    assert sdk_logs.sdk_calls()[name] == before + 2
 
 
 @pytest.mark.parametrize("bad", ["", ".x", 3])

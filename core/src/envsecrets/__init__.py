@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     )
     from envsecrets.grammar import is_reference
     from envsecrets.hooks import hookimpl
-    from envsecrets.logs import redact_logs
     from envsecrets.provider import Document, FetchResult, Provider, SharedState, provider_can_list
     from envsecrets.resolver import Resolver, resolve_env
     from envsecrets.results import CheckResult, KeyInfo, NameListing, Reference
+    from envsecrets.sdk_logs import redact_logs
     from envsecrets.templates import ResourceTemplate
 
 
@@ -77,7 +77,7 @@ __all__ = [
 #: without pluggy and the resolver behind these names.
 _HOMES = {
     **dict.fromkeys(("Command", "CommandContext", "CommandExit"), "envsecrets.commands"),
-    "redact_logs": "envsecrets.logs",
+    "redact_logs": "envsecrets.sdk_logs",
     "ResourceTemplate": "envsecrets.templates",
     **dict.fromkeys(
         (

@@ -2,7 +2,7 @@
 
 The CLI calls :func:`configure` once: one handler on the root logger, to
 stderr, carrying a :class:`RedactingFilter`. A provider built on an SDK
-calls :func:`redact_logs` (``envsecrets.redact_logs``) once, where it builds
+calls :func:`envsecrets.redact_logs` (:mod:`envsecrets.sdk_logs`) once, where it builds
 its client: its declared credentials, and the credential headers and answer
 bodies that the SDKs it names dump at DEBUG, are then redacted from every
 record, while the records themselves stay (``-vv`` shows the requests).
@@ -39,15 +39,13 @@ from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from envsecrets.provider import Provider
+    pass
 
 __all__ = [
     "REDACTED",
-    "SDK_LOGGERS",
     "RedactingFilter",
     "add_redaction",
     "configure",
-    "redact_logs",
     "redact_pattern",
     "redact_values",
 ]
@@ -105,9 +103,6 @@ class _State:
         self.values: dict[str, str] = {}
         self.keys: set[Hashable] = set()  # the rules registered, each once
         self.handler: logging.Handler | None = None
-        #: How often each SDK was named to :func:`redact_logs` (the contract
-        #: kit checks that the SDKs a provider names still log).
-        self.sdk_calls: dict[str, int] = {}
 
 
 _state = _State()
@@ -166,123 +161,6 @@ def add_redaction(rule: Callable[[str], str], *, loggers: Iterable[str] = ()) ->
     effect."""
     names = tuple(loggers)
     _register((rule, names), _Rule(names, rule), arguments=False)
-
-
-#: The loggers that :func:`redact_logs` covers for each SDK it knows, with
-#: their children: an HTTP client logs through its transport too. Any other
-#: name is taken as a logger name (``"hvac"``, ``"mysdk"``).
-SDK_LOGGERS: dict[str, tuple[str, ...]] = {
-    "botocore": ("botocore", "urllib3"),
-    "urllib3": ("urllib3",),
-    "requests": ("requests", "urllib3"),
-    "httpx": ("httpx", "httpcore"),
-}
-
-#: What replaces an answer body that may hold a fetched value.
-REDACTED_BODY = "<response body redacted by envsecrets: it may hold a secret value>"
-
-_HEADERS = (
-    "authorization|proxy-authorization|x-amz-security-token|x-aws-ec2-metadata-token"
-    "|x-vault-token|x-api-key|cookie|set-cookie"
-)
-
-#: Credentials in request and answer dumps, whatever their source (a
-#: profile, a login, a container endpoint): header values (``name: value``,
-#: ``'name': b'value'``, httpcore's ``(b'name', b'value')``) and the key id
-#: in a signature's scope (``Credential=AKID/...``).
-_CREDENTIAL_PATTERNS = (
-    re.compile(rf"(?i)(?:{_HEADERS})['\"]?\s*[:=,]\s*b?['\"]?(?P<secret>[^'\"\r\n,}}&]+)"),
-    re.compile(r"(?i)(?:credential|x-amz-credential)=(?P<secret>[^/&\s'\"]+)"),
-)
-
-#: Fields of an AWS answer that hold a value or a credential (Secrets
-#: Manager, STS, SSO; JSON and XML): a log argument holding one is dropped whole.
-_AWS_SECRET_FIELDS = re.compile(
-    r"SecretString|SecretBinary|SecretAccessKey|SessionToken|secretAccessKey|sessionToken"
-)
-
-
-def _botocore_bodies(text: str) -> str:
-    """botocore logs every answer body, fetched values included, at DEBUG."""
-    if text.startswith("Response body"):
-        return f"Response body:\n{REDACTED_BODY}"
-    return text
-
-
-def redact_logs(
-    provider: Provider | None = None,
-    *,
-    sdks: Iterable[str] = (),
-    values: Iterable[str | None] = (),
-    replacement: str = REDACTED,
-) -> None:
-    """Keep a provider's credentials and fetched values out of every log
-    line, its SDK's DEBUG dumps included, without silencing them.
-
-    Call it where the provider builds its client (cheap to repeat: each rule
-    is kept once)::
-
-        envsecrets.redact_logs(self, sdks=["botocore"])
-
-    It redacts, from every record printed by the handler envsecrets owns
-    (``envsecrets -v``/``-vv``) and by any handler carrying a
-    :class:`RedactingFilter`:
-
-    - the values of *provider*'s declared credentials, as set in its
-      ``environ``, and *values* (credentials it read elsewhere: a token a
-      login returned, keys from a profile file), wherever they appear;
-    - in the loggers of each of *sdks* and their children (present and
-      future; see :data:`SDK_LOGGERS`: ``botocore``, ``urllib3``,
-      ``requests``, ``httpx``, or any logger name), credential headers
-      (``Authorization``, ``X-Amz-Security-Token``, ``X-Vault-Token``,
-      ``Cookie``...) and signature scopes (``Credential=AKID/...``);
-    - for ``botocore``, every answer body (``Response body:`` records keep
-      their first line) and any argument holding a secret or credential
-      field of an AWS answer.
-
-    The records stay and keep their level: ``envsecrets -vv`` still shows
-    each request. Never raise an SDK's logger above DEBUG instead (the
-    contract kit fails a provider that does).
-
-    :param provider: the provider whose ``credentials`` to redact.
-    :param sdks: the SDKs (or logger names) whose loggers to clean.
-    :param values: more values to redact; ``None`` and values shorter than
-        :data:`MIN_VALUE_LENGTH` are ignored.
-    :param replacement: the text put in place of what is redacted.
-    :raise ValueError: for an SDK name that is not a logger name.
-    """
-    names = [sdks] if isinstance(sdks, str) else list(sdks)
-    for sdk in names:
-        if not (isinstance(sdk, str) and sdk and not sdk.startswith(".")):
-            raise ValueError(f"an SDK name is a logger name such as 'botocore', not {sdk!r}")
-    found = list(values)
-    if provider is not None:
-        from envsecrets.provider import setting_matches  # not on the start-up path
-
-        declared = type(provider).credentials
-        found.extend(
-            value
-            for variable, value in provider.environ.items()
-            if setting_matches(variable, declared)
-        )
-    redact_values(found, replacement=replacement)
-    for sdk in names:
-        loggers = SDK_LOGGERS.get(sdk, (sdk,))
-        for pattern in _CREDENTIAL_PATTERNS:
-            redact_pattern(pattern, loggers=loggers, replacement=replacement)
-        if sdk == "botocore":
-            add_redaction(_botocore_bodies, loggers=("botocore.parsers",))
-            redact_pattern(
-                _AWS_SECRET_FIELDS, loggers=loggers, replacement=REDACTED_BODY, whole=True
-            )
-        with _state.lock:
-            _state.sdk_calls[sdk] = _state.sdk_calls.get(sdk, 0) + 1
-
-
-def sdk_calls() -> dict[str, int]:
-    """How often each SDK was named to :func:`redact_logs` (a copy)."""
-    with _state.lock:
-        return dict(_state.sdk_calls)
 
 
 def _register(key: Hashable, rule: _Rule, *, arguments: bool) -> None:

@@ -16,17 +16,15 @@ from envsecrets.plugins import load_registry
 from envsecrets.provider import PREFIX_PATTERN, Document, Provider
 from envsecrets.resolver import Resolver
 from envsecrets.testing._base import ContractBase
+from envsecrets.testing._leaks import capture_logs, fail_on_leaks, record_texts
 from envsecrets.testing._support import (
     assert_document_shape,
     assert_entry_point,
-    capture_logs,
     error_texts,
-    fail_on_leaks,
     failure_texts,
     heavy_imports,
     object_of,
     raised_by,
-    record_texts,
     same_document,
     secret_texts,
     threads_started,

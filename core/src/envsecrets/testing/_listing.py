@@ -12,15 +12,8 @@ from envsecrets.errors import ListingNotSupported
 from envsecrets.provider import Document, Provider, provider_can_list
 from envsecrets.resolver import Resolver
 from envsecrets.testing._base import ContractBase
-from envsecrets.testing._support import (
-    capture_logs,
-    error_texts,
-    fail_on_leaks,
-    object_of,
-    raised_by,
-    record_texts,
-    secret_texts,
-)
+from envsecrets.testing._leaks import capture_logs, fail_on_leaks, record_texts
+from envsecrets.testing._support import error_texts, object_of, raised_by, secret_texts
 
 
 class ListingChecks(ContractBase):

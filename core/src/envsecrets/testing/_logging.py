@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import pytest
 
-from envsecrets import logs
+from envsecrets import logs, sdk_logs
 from envsecrets.provider import Document
 from envsecrets.testing._settings import SettingsChecks
 
@@ -42,9 +42,11 @@ class LoggingChecks(SettingsChecks):
         missing_name: str,
     ) -> None:
         environ = {**contract_environ, **contract_credentials}
-        before, calls = _states(), logs.sdk_calls()
+        before, calls = _states(), sdk_logs.sdk_calls()
         records = _listen(lambda: self._credential_paths(environ, contract_secrets, missing_name))
-        named = sorted(sdk for sdk, count in logs.sdk_calls().items() if count > calls.get(sdk, 0))
+        named = sorted(
+            sdk for sdk, count in sdk_logs.sdk_calls().items() if count > calls.get(sdk, 0)
+        )
         package = self.provider_class.__module__.partition(".")[0]
         watched = (*WATCHED_LOGGERS, package, *named)
         problems = list(_silenced(before, _states(), watched, self.quiet_loggers))
@@ -56,7 +58,7 @@ class LoggingChecks(SettingsChecks):
                 "credentials and values out and the records in",
                 pytrace=False,
             )
-        loggers = [logger for sdk in named for logger in logs.SDK_LOGGERS.get(sdk, (sdk,))]
+        loggers = [logger for sdk in named for logger in sdk_logs.SDK_LOGGERS.get(sdk, (sdk,))]
         if named and not any(_under(record.name, loggers) for record in records):
             pytest.fail(
                 f"the provider named {', '.join(map(repr, named))} to envsecrets.redact_logs, "

@@ -14,15 +14,8 @@ from envsecrets.hooks import NAME
 from envsecrets.provider import Document, Provider, setting_matches
 from envsecrets.registry import CREDENTIALS_GROUP, static_credentials
 from envsecrets.testing._base import ContractBase
-from envsecrets.testing._support import (
-    MIN_SECRET_LENGTH,
-    Text,
-    capture_logs,
-    error_texts,
-    fail_on_leaks,
-    raised_by,
-    record_texts,
-)
+from envsecrets.testing._leaks import capture_logs, fail_on_leaks, record_texts
+from envsecrets.testing._support import MIN_SECRET_LENGTH, Text, error_texts, raised_by
 
 #: A variable name, or a pattern: a name's start followed by ``*``.
 _SETTING = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\*?")
