@@ -166,7 +166,9 @@ class CommandContext:
         """
         if not self.env_files:
             return dict(self.environ)
-        return _merged(self._read_files())
+        from envsecrets.cli.session import merged  # as run, resolve and check merge them
+
+        return merged(self._read_files())
 
     def resolver(self, *, timeout: float | None = None) -> Resolver:
         """A :class:`~envsecrets.Resolver` configured as the built-in
@@ -183,11 +185,12 @@ class CommandContext:
             installed, or for an env file that cannot be read or is
             refused (printed; the command ends with :data:`EXIT_USAGE`).
         """
+        from envsecrets.cli.session import merged
         from envsecrets.refusals import setting_refusals
         from envsecrets.resolver import DEFAULT_TIMEOUT, Resolver
 
         files = self._read_files() if self.env_files else []
-        from_files = _merged(files)
+        from_files = merged(files)
         settings = {**self.environ, **from_files} if self.allow_provider_settings else self.environ
         resolver = Resolver(
             settings, data=from_files, timeout=DEFAULT_TIMEOUT if timeout is None else timeout
@@ -273,14 +276,6 @@ def run_command(info: CommandInfo, args: argparse.Namespace) -> int:
         error(f"the {command.name} command failed ({type(problem).__name__}); -vv shows where")
         return EXIT_FAILURE
     return int(code or 0)
-
-
-def _merged(files: Sequence[EnvFile]) -> dict[str, str]:
-    """The variables of *files*, later files winning."""
-    variables: dict[str, str] = {}
-    for env_file in files:
-        variables.update(env_file.variables)
-    return variables
 
 
 def why_unavailable(word: str) -> str | None:

@@ -81,18 +81,11 @@ class Fetcher:
                 if fetch_it:
                     mine[secret_id] = slot
         tasks = self._submit(mine)
-        wait(slots.values(), timeout=max(0.0, deadline - time.monotonic()))
+        documents.update(settled(slots, deadline))
         if self._cache is None:
             # Nobody else waits for these: fetches still queued never start.
             for task in tasks:
                 task.cancel()
-        for (prefix, name), slot in slots.items():
-            if slot.done():
-                documents[(prefix, name)] = slot.result()
-            else:
-                documents[(prefix, name)] = DeadlineExceeded(
-                    f"no answer from the _{prefix} provider for {name!r} before the deadline"
-                )
         return documents
 
     def close(self) -> None:
@@ -205,6 +198,21 @@ class Fetcher:
                     if self._inflight.get((prefix, name)) is slot:
                         del self._inflight[(prefix, name)]
             slot.set_result(answer)
+
+
+def settled(slots: Mapping[SecretId, _Slot], deadline: float) -> dict[SecretId, FetchResult]:
+    """Wait for *slots* up to *deadline* (a ``time.monotonic()`` value): the
+    document or the error each holds, a :class:`DeadlineExceeded` for each
+    one still empty then."""
+    wait(slots.values(), timeout=max(0.0, deadline - time.monotonic()))
+    return {
+        (prefix, name): slot.result()
+        if slot.done()
+        else DeadlineExceeded(
+            f"no answer from the _{prefix} provider for {name!r} before the deadline"
+        )
+        for (prefix, name), slot in slots.items()
+    }
 
 
 def _fetch_one(provider: Provider, name: str) -> Mapping[str, FetchResult]:

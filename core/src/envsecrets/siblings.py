@@ -18,12 +18,12 @@ names the variables only: they may be secrets, fetched or not.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 
 from envsecrets._pool import DaemonPool
-from envsecrets.errors import DeadlineExceeded, EnvsecretsError, SiblingError
+from envsecrets.errors import EnvsecretsError, SiblingError
+from envsecrets.fetching import settled
 from envsecrets.provider import FetchResult, Provider
 from envsecrets.results import SecretId
 
@@ -154,16 +154,9 @@ class SiblingFetcher:
             (prefix, name): pool.submit(self._fetch_one, prefix, name, values)
             for (prefix, name), values in requests.items()
         }
-        wait(tasks.values(), timeout=max(0.0, deadline - time.monotonic()))
-        documents: dict[SecretId, FetchResult] = {}
-        for (prefix, name), task in tasks.items():
-            if task.done():
-                documents[(prefix, name)] = task.result()
-            else:
-                task.cancel()
-                documents[(prefix, name)] = DeadlineExceeded(
-                    f"no answer from the _{prefix} provider for {name!r} before the deadline"
-                )
+        documents = settled(tasks, deadline)
+        for task in tasks.values():  # those still queued never start
+            task.cancel()
         return documents
 
     def close(self) -> None:
